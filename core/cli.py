@@ -93,6 +93,11 @@ def init(ctx, admin_login, admin_password, demo, plugin_names):
                                   confirmation_prompt=True)
             create_user(s, admin_login, password=pw, name="Administrator", superuser=True)
             click.echo(f"Utworzono administratora '{admin_login}'.")
+    if demo and k.licensing.status()["state"] == "none":
+        from core.licensing import DEMO_LICENSE
+        lic = k.licensing.install(DEMO_LICENSE)
+        click.echo(f"Zainstalowano licencję demonstracyjną ({lic.edition}, do "
+                   f"{lic.valid_until}).")
     names = plugin_names.split(",") if plugin_names else default_plugins(k)
     missing = [n for n in names if n and n not in k.installed]
     if missing:

@@ -30,6 +30,8 @@ TRUSTED_KEYS: dict[str, str] = {
     "kartoteka-2026": "pY+52r32DNxXE5OCoqLcL4OCNdGUtRWXGZNmV5PQb7s=",
 }
 LICENSE_KEY = "license"
+# A signed demonstration licence (PRO, 10 seats) installed by ``kartoteka init --demo``.
+DEMO_LICENSE = Path(__file__).with_name("demo_license.json")
 WARNING_DAYS = 30
 
 
