@@ -79,7 +79,7 @@ def parse_manifest(file: Path, package: str, source: str = "registry",
     p = data["plugin"]
     name = _req(p, "name", file)
     if not NAME_RE.match(name):
-        raise ManifestError(f"{file}: klucz 'name': '{name}' — dozwolone a-z, 0-9 i _")
+        raise ManifestError(f"{file}: klucz 'name': '{name}' — 2 do 41 znaków: a-z, 0-9 i _, na początku litera")
     try:
         version = Version(_req(p, "version", file))
     except InvalidVersion:
