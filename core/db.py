@@ -133,7 +133,8 @@ def make_engine(url: str, **kw) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kw.setdefault("pool_pre_ping", True)
@@ -147,16 +148,24 @@ def is_sqlite(engine_or_session) -> bool:
 
 
 class Database:
-    """Engine + session factory. ``with db.session() as s:`` commits on success."""
+    """Engine + session factories. ``with db.session() as s:`` commits on success.
+
+    ``db.session(write=True)`` (``db.WriteSession``) takes SQLite's write lock when the
+    transaction begins (``BEGIN IMMEDIATE``), so a read-then-write transaction never fails
+    on a stale snapshot; use it for writes that read first (numbering, counters, jobs).
+    On PostgreSQL both factories are the same.
+    """
 
     def __init__(self, url: str, **engine_kw):
         self.url = url
         self.engine = make_engine(url, **engine_kw)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self.WriteSession = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        s = self.Session()
+    def session(self, write: bool = False) -> Iterator[Session]:
+        s = (self.WriteSession if write else self.Session)()
         try:
             yield s
             s.commit()

@@ -341,8 +341,9 @@ def next_number(session: Session, code: str, when: dt.datetime | None = None) ->
     """The next number of series ``code``, e.g. ``OF/7/2026``.
 
     Gapless and unique under concurrent issuing: the counter row is locked (``UPDATE``
-    first, so PostgreSQL takes a row lock and SQLite the write lock) in the caller's
-    transaction; if the caller rolls back, the number is not consumed.
+    first, so PostgreSQL takes a row lock) in the caller's transaction; if the caller rolls
+    back, the number is not consumed. On SQLite call it in a write session
+    (``db.session(write=True)``) so the transaction holds the write lock from its start.
     """
     series = session.scalar(select(NumberingSeries).where(NumberingSeries.code == code))
     if series is None:
