@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-
 import json
 import sys
 from pathlib import Path
@@ -62,8 +61,9 @@ DEFAULT_PLUGINS: list[str] = []   # extended by addons_registry "default = true"
 
 
 def default_plugins(kernel) -> list[str]:
-    from core.plugins import read_addons_registry
-    entries, _ = read_addons_registry()
+    from core.plugins import REGISTRY_FILE, read_addons_registry
+    reg = kernel.settings.addons_registry
+    entries, _ = read_addons_registry(Path(reg) if reg else REGISTRY_FILE)
     return sorted(n for n, e in entries.items() if e.get("default") and n in kernel.manifests)
 
 

@@ -33,6 +33,7 @@ class Settings:
     login_lock_seconds: int = 300
     license_warning_days: int = 30
     secure_cookies: bool = False
+    addons_registry: str = ""         # catalogue file; default: the in-tree one
     extra: dict = field(default_factory=dict)
 
     @property

@@ -118,7 +118,10 @@ class Kernel:
                  database: Database | None = None):
         self.settings = settings or load_settings()
         self.db = database or Database(self.settings.database_url)
-        self.manifests: dict[str, Manifest] = manifests if manifests is not None else discover()
+        if manifests is None:
+            reg = self.settings.addons_registry
+            manifests = discover(Path(reg)) if reg else discover()
+        self.manifests: dict[str, Manifest] = manifests
         check_graph(self.manifests, KERNEL_VERSION)
         self.registry = Registry()
         self.hooks = HookBus(trace=self.settings.trace_hooks)

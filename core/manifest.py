@@ -79,7 +79,8 @@ def parse_manifest(file: Path, package: str, source: str = "registry",
     p = data["plugin"]
     name = _req(p, "name", file)
     if not NAME_RE.match(name):
-        raise ManifestError(f"{file}: klucz 'name': '{name}' — 2 do 41 znaków: a-z, 0-9 i _, na początku litera")
+        raise ManifestError(f"{file}: klucz 'name': '{name}' — 2 do 41 znaków: a-z, 0-9 "
+                            f"i _, na początku litera")
     try:
         version = Version(_req(p, "version", file))
     except InvalidVersion:
@@ -102,7 +103,8 @@ def parse_manifest(file: Path, package: str, source: str = "registry",
         raise ManifestError(f"{file}: klucz 'kernel': nieprawidłowy zakres {p.get('kernel')!r}")
     edition = edition_override or p.get("edition", "free")
     if edition not in EDITIONS:
-        raise ManifestError(f"{file}: klucz 'edition': '{edition}' — dozwolone {', '.join(EDITIONS)}")
+        raise ManifestError(f"{file}: klucz 'edition': '{edition}' — dozwolone "
+                            f"{', '.join(EDITIONS)}")
     title = _req(p, "title", file)
     return Manifest(
         name=name, version=version, title=title, title_en=p.get("title_en", title),

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from core.db import utcnow
 from core.errors import (
-    ConflictError,
     DomainError,
     NotFoundError,
     PermissionDenied,

@@ -87,7 +87,8 @@ def test_uninstall_refuses_with_data_then_exports_and_drops(kf):
     k = kf(install=["beta"])
     with k.db.session() as s:
         dal = k.dal(s, kf.factory.admin(s))
-        t = dal.create("alpha.thing", {"name": "Młotek", "code": "M1", "extra": {"colour": "czerwony"}})
+        t = dal.create("alpha.thing", {"name": "Młotek", "code": "M1",
+                                       "extra": {"colour": "czerwony"}})
         from core.records import RecordRef, add_comment
         add_comment(s, RecordRef("alpha.thing", t.id), "Uwaga!", author_id=None)
     with pytest.raises(PluginError, match="beta"):
