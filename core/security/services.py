@@ -193,3 +193,45 @@ def acting_for(session: Session, user: User, at: dt.datetime | None = None) -> s
         or_(Substitution.ends_at.is_(None), Substitution.ends_at >= at)))
     ids.update(rows)
     return ids
+
+
+def set_role_permissions(session: Session, role: Role, codes: list[str], *,
+                         actor: User | None = None, known: set[str] | None = None) -> None:
+    """Replace a role's permissions; every change is written to the security log."""
+    from core.security.models import RolePermission
+    codes = sorted(set(codes))
+    if known is not None:
+        unknown = [c for c in codes if c not in known and not c.endswith("*")]
+        if unknown:
+            raise ValidationError(f"Nieznane uprawnienia: {', '.join(unknown)}",
+                                  field="permissions")
+    have = role.permission_codes
+    added, removed = set(codes) - have, have - set(codes)
+    role.permissions = [p for p in role.permissions if p.code not in removed]
+    role.permissions.extend(RolePermission(code=c) for c in sorted(added))
+    if added or removed:
+        log_event(session, "role.permissions", user=actor,
+                  detail=f"{role.code}: +{','.join(sorted(added))} -{','.join(sorted(removed))}")
+
+
+def set_user_roles(session: Session, user: User, role_codes: list[str], *,
+                   actor: User | None = None) -> None:
+    roles = list(session.scalars(select(Role).where(Role.code.in_(role_codes))))
+    missing = set(role_codes) - {r.code for r in roles}
+    if missing:
+        raise ValidationError(f"Nie ma ról: {', '.join(sorted(missing))}", field="roles")
+    before = user.role_codes
+    user.roles = roles
+    if before != set(role_codes):
+        log_event(session, "user.roles", user=actor,
+                  detail=f"{user.login}: {','.join(sorted(before))} -> "
+                         f"{','.join(sorted(role_codes))}")
+
+
+def set_user_active(session: Session, user: User, active: bool, *, actor: User | None = None,
+                    kernel=None) -> None:
+    if active and not user.active and kernel is not None:
+        _check_seats(session, kernel)
+    user.active = active
+    log_event(session, "user.activate" if active else "user.deactivate", user=actor,
+              detail=user.login)
