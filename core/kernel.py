@@ -287,6 +287,9 @@ class Kernel:
                     continue
                 plan.changes.append((n, "eksport danych + usunięcie tabel"))
                 plan.exports[n] = self.table_counts(n)
+                if with_ddl:
+                    plan.ddl[n] = "\n".join(f"DROP TABLE {t};" for t in reversed(
+                        list(plan.exports[n])))
                 with self.db.engine.connect() as conn:
                     plan.migrations[n] = [
                         "cofnięcie " + r for r in migrate.applied_revisions(

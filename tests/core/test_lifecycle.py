@@ -98,6 +98,7 @@ def test_uninstall_refuses_with_data_then_exports_and_drops(kf):
     assert sa.inspect(k.db.engine).has_table("alpha_thing")
     plan = k.plan("uninstall", ["alpha", "beta"])
     assert plan.exports["alpha"]["alpha_thing"] == 2  # seed + ours
+    assert "DROP TABLE beta_thing_extra;" in plan.as_text()
     folder = k.uninstall(["alpha", "beta"], purge=True)
     rows = [json.loads(x) for x in (folder / "alpha_thing.jsonl").read_text().splitlines()]
     assert {r["name"] for r in rows} == {"Młotek", "Ziarno"}
