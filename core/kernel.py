@@ -149,7 +149,9 @@ class Kernel:
     # -- database bootstrap ----------------------------------------------------------------
 
     def is_initialised(self) -> bool:
-        return sa.inspect(self.db.engine).has_table("core_plugin")
+        if not getattr(self, "_initialised", False):
+            self._initialised = sa.inspect(self.db.engine).has_table("core_plugin")
+        return self._initialised
 
     def init_db(self) -> None:
         """Create/upgrade the kernel's own tables (branch ``core``)."""

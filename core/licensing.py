@@ -119,7 +119,13 @@ class LicenseManager:
             row = s.get(KernelSetting, LICENSE_KEY)
             if row is None or not row.value:
                 return None
-        return verify(row.value)   # re-verified on every read: tampering in the DB shows
+        # re-verified whenever the stored text changes: tampering in the DB shows
+        cached = getattr(self, "_cache", None)
+        if cached and cached[0] == row.value:
+            return cached[1]
+        lic = verify(row.value)
+        self._cache = (row.value, lic)
+        return lic
 
     def install(self, document: str | bytes | Path, user=None) -> License:
         from core.models import KernelSetting
