@@ -40,8 +40,18 @@ def installed_package(tmp_path, monkeypatch):
         return site, yield_mod
 
     yield install
+    # forget the package: its modules, its tables and mapped classes (the next test
+    # variant imports it again from a fresh directory)
+    from core.db import Base
     for m in [m for m in sys.modules if m.startswith(("field_notes", "hello_notes"))]:
         del sys.modules[m]
+    for t in [t for t in Base.metadata.tables.values()
+              if t.name.startswith(("field_notes_", "hello_notes_"))]:
+        Base.metadata.remove(t)
+    reg = Base.registry._class_registry
+    for key in [k for k, v in list(reg.items())
+                if getattr(v, "__module__", "").startswith(("field_notes", "hello_notes"))]:
+        reg.pop(key, None)
 
 
 def test_doc_example_is_a_working_plugin_package(tmp_path, installed_package, kernel_factory):
