@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from packaging.version import Version
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -374,7 +375,6 @@ class Kernel:
         with self.db.engine.begin() as conn:
             if migrate.has_branch(self.manifests, name):
                 migrate.upgrade(self.manifests, conn, f"{name}@head")
-            from packaging.version import Version
             if Version(old) == man.version:
                 s = Session(bind=conn)
                 self.apply_seeds(s, self._build(self.enabled)[1], name)
@@ -399,10 +399,10 @@ class Kernel:
             if n not in self.installed:
                 raise PluginError(f"Wtyczka '{n}' nie jest zainstalowana")
             for d in self.manifests[n].dependency_names:
-                if d not in names and not self.installed.get(d, None) or (
-                        d not in names and not self.installed[d].enabled):
+                dep = self.installed.get(d)
+                if d not in names and (dep is None or not dep.enabled):
                     raise PluginError(f"Nie można włączyć '{n}': zależność '{d}' jest "
-                                      f"wyłączona lub niezainstalowana")
+                                      f"wyłączona lub niezainstalowana (włącz je razem)")
             self.licensing.require(self.manifests[n])
         with self.db.session() as s:
             order = topo_order(self.manifests, names)
