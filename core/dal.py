@@ -113,7 +113,9 @@ class DataAccess:
                 return [self._coerce(ent, name, v) for v in value]
             if value is None or not isinstance(value, str):
                 return value
-            pytype = col.type.python_type
+            typ = col.type
+            pytype = getattr(typ, "impl_instance", None) or typ
+            pytype = pytype.python_type
             if pytype is bool:
                 return _truthy(value)
             if pytype in (int, decimal.Decimal, float):
@@ -316,10 +318,11 @@ class DataAccess:
         for k, (_, v) in changes.items():
             setattr(record, k, v)
         self._apply_facets(ent, record, facet_values, changes)
-        if changes and ent.versioned and facet_values and not any(
-                "." not in k for k in changes):
-            record.version = record.version  # facet-only change: still bump version
-            sa.orm.attributes.flag_modified(record, "version")
+        if changes and ent.versioned and not any("." not in k for k in changes):
+            # facet-only change: touch the parent so its version counter still moves
+            if "updated_at" in ent.table.c:
+                from core.db import utcnow
+                record.updated_at = utcnow()
         try:
             self.session.flush()
         except sa.orm.exc.StaleDataError:

@@ -165,7 +165,11 @@ def format_money(value, currency: str = "PLN", lang: str | None = None) -> str:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return babel_numbers.format_currency(d, currency, locale=_lang(lang))
+    language = _lang(lang)
+    if language == "en":   # CLDR's "PLN1,234.50" reads badly: keep a (non-breaking) space
+        return babel_numbers.format_currency(d, currency, format="¤\u00a0#,##0.00",
+                                             locale=language, currency_digits=False)
+    return babel_numbers.format_currency(d, currency, locale=language)
 
 
 def parse_decimal(text: str, lang: str | None = None) -> Decimal:

@@ -24,11 +24,9 @@ def new_migration(kernel, plugin: str, message: str, rev_id: str | None = None) 
         with engine.begin() as conn:
             cfg = alembic_config(kernel.manifests, conn, only_owner=plugin)
             exists = has_branch(kernel.manifests, plugin)
-            targets = ["core@head"] + [f"{d}@head" for d in man.dependency_names]
-            if exists:
-                targets.append(f"{plugin}@head")
-            for t in targets:
-                command.upgrade(cfg, t)
+            # the scratch database at every head, so autogenerate sees an up-to-date
+            # database; the include filter keeps only this plugin's tables
+            command.upgrade(cfg, "heads")
             kwargs = {}
             if exists:
                 kwargs["head"] = f"{plugin}@head"

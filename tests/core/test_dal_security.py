@@ -215,3 +215,24 @@ def test_explain_lists_permissions_and_rules_with_plugins(k):
         ok, why = explain(k.registry, s, jan, ent, "delete")
         assert not ok and why[0].outcome == "denied"
         assert any(w.kind == "field_rule" and w.name == "alpha.thing.secret" for w in why)
+
+
+def test_facet_only_update_bumps_version_and_is_audited(k):
+    with k.db.session() as s:
+        dal = k.dal(s, k.factory.admin(s))
+        t = dal.create("alpha.thing", {"name": "A", "extra": {"colour": "red"}})
+        t2 = dal.update("alpha.thing", t.id, {"extra": {"colour": "blue"}},
+                        expected_version=1)
+        assert t2.version == 2
+        assert dal.to_dict("alpha.thing", t2)["extra"] == {"colour": "blue"}
+        assert audit_trail(s, RecordRef("alpha.thing", t.id))[-1].changes == {
+            "extra.colour": ["red", "blue"]}
+
+
+def test_datetime_filters_accept_iso_strings(k):
+    with k.db.session() as s:
+        dal = k.dal(s, k.factory.admin(s))
+        dal.create("alpha.thing", {"name": "A"})
+        past = (utcnow() - dt.timedelta(days=1)).isoformat()
+        assert dal.list("alpha.thing", filters={"created_at__gte": past})[1] == 2
+        assert dal.list("alpha.thing", filters={"created_at__lt": past})[1] == 0

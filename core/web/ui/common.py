@@ -16,8 +16,14 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from core.errors import NotFoundError, PermissionDenied
-from core.i18n import current_language, format_date, format_datetime, format_decimal
-from core.i18n import format_money, format_number
+from core.i18n import (
+    current_language,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_money,
+    format_number,
+)
 from core.security.access import has_permission
 
 log = logging.getLogger("kartoteka.web.ui")
@@ -132,6 +138,10 @@ def entity_or_404(key: str):
 # -- values ---------------------------------------------------------------------------------
 
 def field_label(fm, language: str | None = None) -> str:
+    """The field's label; the kernel's own columns get a translated default."""
+    if not fm.label and fm.name in ("created_at", "updated_at", "id", "version"):
+        return {"created_at": _("Utworzono"), "updated_at": _("Zmieniono"), "id": "ID",
+                "version": _("Wersja")}[fm.name]
     return fm.text(language or lang())
 
 

@@ -55,6 +55,7 @@ from .common import (
     dal,
     db,
     entity_or_404,
+    field_label,
     format_value,
     get_kernel,
     is_htmx,
@@ -524,7 +525,7 @@ def _parse_form(ent, view, form, creating: bool):
                 child_ops.append(("delete", spec, rk, rid, None, form.get(p + "version")))
                 continue
             cvals = parse_fields(form, p, cent.fields, cnames, cent.model,
-                                 check_required=not rid, errors=errors)
+                                 check_required=not rid, errors=errors, error_prefix=p)
             child_ops.append(("update" if rid else "create", spec, rk, rid, cvals,
                               form.get(p + "version")))
     return values, child_ops, errors
@@ -807,7 +808,7 @@ def entity_detail(key, rid):
         n for n, fm in ent.fields.items() if n not in ("id", "version") and not fm.facet]
     names = [n for n in names if n in ent.fields and modes.get(n) != "hidden"]
     labels = related_labels(ent, [record], names)
-    fields = [(ent.fields[n].text(lang()), format_value(ent.fields[n], getattr(record, n),
+    fields = [(field_label(ent.fields[n]), format_value(ent.fields[n], getattr(record, n),
                                                         related=labels),
                _link_for(ent.fields[n], getattr(record, n))) for n in names]
     facets = []

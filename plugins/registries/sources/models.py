@@ -35,11 +35,11 @@ class Address:
         number = self.building_no or ""
         if self.unit_no:
             number = f"{number}/{self.unit_no}" if number else self.unit_no
-        first = " ".join(part for part in (self.street or self.city, number) if part)
+        # Without a street the locality carries the number ("Wólka 12, 05-500 Piaseczno").
+        place = self.street or (self.city if number else None)
+        first = " ".join(part for part in (place, number) if part)
         town = self.post_office or self.city
         second = " ".join(part for part in (self.postal_code, town) if part)
-        if first == self.city and second.endswith(first or "\0"):
-            first = number
         return ", ".join(part for part in (first, second) if part)
 
     def __bool__(self) -> bool:

@@ -253,7 +253,7 @@
       headerToolbar: {left: "prev,next today", center: "title",
                       right: "dayGridMonth,timeGridWorkWeek,timeGridWeek,timeGridDay"},
       buttonText: {today: labels.today, month: labels.month, week: labels.week,
-                   day: labels.day, list: labels.list},
+                   day: labels.day, list: labels.list, timeGridWorkWeek: labels.workweek},
       views: {timeGridWorkWeek: {type: "timeGrid", duration: {weeks: 1}, weekends: false,
                                  buttonText: labels.workweek}},
       allDayText: LANG === "en" ? "all-day" : "cały dzień",
@@ -287,6 +287,8 @@
     });
     new Chart(canvas, {type: type, data: data,
       options: {responsive: true, maintainAspectRatio: false, locale: LANG === "en" ? "en-GB" : "pl-PL",
+                scales: (type === "pie" || type === "doughnut") ? {} :
+                  {y: {beginAtZero: true, ticks: {precision: 0}}},
                 plugins: {legend: {display: (data.datasets || []).length > 1 || type === "pie" || type === "doughnut"}}}});
   }
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - a translation table reads best one entry per line
 """Regenerate the UI catalogues: extract, fill English from EN below, compile.
 
     .venv/bin/python core/web/ui/translations/make_catalogue.py
@@ -206,6 +207,7 @@ EN = {
     "Aktywować konto %(l)s?": "Activate account %(l)s?", "Dezaktywuj konto": "Deactivate account",
     "Aktywuj konto": "Activate account", "Ostatnie logowanie": "Last login",
     "administrator": "administrator", "Nowy użytkownik": "New user",
+    "Utworzono": "Created", "Zmieniono": "Modified",
 }
 
 
