@@ -133,10 +133,10 @@ class CeidgClient(BaseClient):
                  timeout: float = DEFAULT_TIMEOUT, client: httpx.Client | None = None,
                  max_retries: int = 2, max_retry_wait: float = 30.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(timeout=timeout, client=client)
         if not token:
             raise AuthenticationError("Nie skonfigurowano tokenu dostępu do API CEIDG.",
                                       source=SOURCE)
+        super().__init__(timeout=timeout, client=client)
         self.token = token
         self.base_url = base_url.rstrip("/")
         self.max_retries = max(0, int(max_retries))
@@ -354,7 +354,7 @@ def _best(found: list[CeidgFirmSummary]) -> CeidgFirmSummary:
         started = item.start_date.toordinal() if item.start_date else 0
         return order.get(item.status or "", 3), -started
 
-    return sorted(found, key=rank)[0]
+    return min(found, key=rank)
 
 
 def _seconds(value: float) -> str:

@@ -192,8 +192,11 @@ class GusEntity:
 # ---------------------------------------------------------------------------------------------
 # Envelope handling (module-level so that tests and the fake server can reuse the parsers)
 # ---------------------------------------------------------------------------------------------
-_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
-                               load_dtd=False, huge_tree=False)
+def _parser() -> etree.XMLParser:
+    """A hardened parser (no entities, no DTD, no network); one per call — lxml parser objects
+    must not be shared between threads."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+                           load_dtd=False, huge_tree=False)
 
 
 def _q(namespace: str, name: str) -> str:
@@ -285,7 +288,7 @@ def parse_rows(text: str) -> list[dict[str, str]]:
     text = (text or "").strip()
     if not text:
         return []
-    root = etree.fromstring(text.encode("utf-8"), _SAFE_PARSER)
+    root = etree.fromstring(text.encode("utf-8"), _parser())
     rows = []
     for dane in root.iter("dane"):
         row: dict[str, str] = {}
@@ -313,10 +316,10 @@ class GusClient(BaseClient):
     def __init__(self, api_key: str, url: str = GUS_PRODUCTION_URL, *,
                  timeout: float = DEFAULT_TIMEOUT, client: httpx.Client | None = None,
                  max_batch: int = MAX_IDENTIFIERS) -> None:
-        super().__init__(timeout=timeout, client=client)
         if not api_key:
-            raise AuthenticationError("Nie skonfigurowano klucza użytkownika usługi GUS (BIR).",
+            raise AuthenticationError("Nie skonfigurowano klucza użytkownika usługi GUS (REGON).",
                                       source=SOURCE)
+        super().__init__(timeout=timeout, client=client)
         self.api_key = api_key
         self.url = url
         self.max_batch = max(1, int(max_batch))
@@ -386,7 +389,7 @@ class GusClient(BaseClient):
             results += self._search_many("Regony14zn", fourteen)
         return results
 
-    def search_krs_many(self, krs_numbers: list[str]) -> list[GusSearchResult]:
+    def search_krs_numbers(self, krs_numbers: list[str]) -> list[GusSearchResult]:
         """Batch search (``Krsy``)."""
         return self._search_many("Krsy", [clean_krs(k) for k in krs_numbers])
 
@@ -588,10 +591,16 @@ class GusClient(BaseClient):
 
     def _result_text(self, response: httpx.Response, operation: str) -> str:
         status = response.status_code
+        envelope = None
+        parse_error: Exception | None = None
         try:
             xml = extract_soap_part(response.content, response.headers.get("content-type"))
-            envelope = etree.fromstring(xml, _SAFE_PARSER)
+            envelope = etree.fromstring(xml, _parser())
         except (ValueError, etree.XMLSyntaxError) as exc:
+            parse_error = exc
+        body = envelope.find(_q(NS_SOAP, "Body")) if envelope is not None else None
+        if body is None or envelope.tag != _q(NS_SOAP, "Envelope"):
+            # not a SOAP answer at all (an HTML error page, a proxy's message, garbage)
             if status >= 500 or status in (408, 429):
                 raise Retryable(
                     f"Usługa {SOURCE} jest chwilowo niedostępna (HTTP {status}). "
@@ -600,10 +609,8 @@ class GusClient(BaseClient):
                 raise RegistryError(
                     f"Usługa {SOURCE} odrzuciła zapytanie (HTTP {status}).",
                     source=SOURCE, code=f"HTTP-{status}")
-            raise self._malformed("nieprawidłowa koperta SOAP", response=response, exc=exc)
-        body = envelope.find(_q(NS_SOAP, "Body"))
-        if body is None:
-            raise self._malformed("brak elementu soap:Body", response=response)
+            raise self._malformed("nieprawidłowa koperta SOAP", response=response,
+                                  exc=parse_error)
         fault = body.find(_q(NS_SOAP, "Fault"))
         if fault is not None:
             code = (fault.findtext(f"{_q(NS_SOAP, 'Code')}/{_q(NS_SOAP, 'Value')}")
@@ -860,7 +867,7 @@ def _best(found: list[GusSearchResult]) -> GusSearchResult:
         return (0 if item.entity_type in ("P", "F") else 1,
                 0 if item.is_active else 1,
                 item.silo_id if item.silo_id is not None else 99)
-    return sorted(found, key=rank)[0]
+    return min(found, key=rank)
 
 
 __all__ = [

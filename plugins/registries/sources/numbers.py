@@ -85,9 +85,7 @@ def clean_nrb(value: object) -> str:
     if value is None or not str(value).strip():
         raise InvalidNumber("Nie podano numeru rachunku bankowego.", kind="account", value="")
     raw = str(value)
-    compact = _SEPARATORS.sub("", raw.strip()).upper()
-    if compact.startswith("PL"):
-        compact = compact[2:]
+    compact = _SEPARATORS.sub("", raw.strip()).upper().removeprefix("PL")
     if not compact.isdigit() or not compact.isascii():
         raise InvalidNumber(
             f"Nieprawidłowy numer rachunku „{_shown(raw)}”: dozwolone są tylko cyfry.",

@@ -46,7 +46,9 @@ NS_VIES = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"
 SOURCE = "VIES"
 logger = logging.getLogger("kartoteka.registries.vies")
 
-_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+def _parser() -> etree.XMLParser:
+    """A hardened parser (no entities, no DTD, no network), one per call."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 #: Temporary conditions: the same query may succeed later.
 RETRYABLE_CODES = {
@@ -223,17 +225,24 @@ class ViesClient(BaseClient):
                               headers={"Content-Type": "text/xml; charset=utf-8",
                                        "SOAPAction": '""'})
         status = response.status_code
+        envelope = None
+        parse_error: Exception | None = None
         try:
-            envelope = etree.fromstring(response.content, _SAFE_PARSER)
+            envelope = etree.fromstring(response.content, _parser())
         except etree.XMLSyntaxError as exc:
+            parse_error = exc
+        body = envelope.find(f"{{{NS_SOAP11}}}Body") if envelope is not None else None
+        if body is None or envelope.tag != f"{{{NS_SOAP11}}}Envelope":
+            # not a SOAP answer (an HTML error page, a proxy's message, garbage)
             if status >= 500:
                 raise Retryable("Usługa VIES (SOAP) jest chwilowo niedostępna "
                                 f"(HTTP {status}). Spróbuj ponownie później.",
                                 source=SOURCE, code=f"HTTP-{status}")
-            raise self._malformed("nieprawidłowa koperta SOAP", response=response, exc=exc)
-        body = envelope.find(f"{{{NS_SOAP11}}}Body")
-        if body is None:
-            raise self._malformed("brak elementu soap:Body", response=response)
+            if status >= 400:
+                raise RegistryError(f"VIES odrzucił zapytanie (HTTP {status}).",
+                                    source=SOURCE, code=f"HTTP-{status}")
+            raise self._malformed("nieprawidłowa koperta SOAP", response=response,
+                                  exc=parse_error)
         fault = body.find(f"{{{NS_SOAP11}}}Fault")
         if fault is not None:
             code = (fault.findtext("faultstring") or "").strip()
