@@ -1,0 +1,1 @@
+"""Kartoteka's web layer: Flask app factory, authentication, REST API, generated UI."""

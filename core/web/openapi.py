@@ -1,0 +1,101 @@
+"""OpenAPI 3 document built per request from the current registry with apispec and its
+marshmallow plugin. Built by hand rather than with flask-smorest's static blueprints
+because the set of entities changes at run time (plugins enabled and disabled without a
+restart); the schemas are the entities' own marshmallow-sqlalchemy schemas, facets
+included."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+import core
+
+PROBLEM = {"type": "object", "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}, "instance": {"type": "string"},
+    "errors": {"type": "object", "additionalProperties": {
+        "type": "array", "items": {"type": "string"}}}}}
+
+
+def _problem(desc: str) -> dict:
+    return {"description": desc,
+            "content": {"application/problem+json": {"schema": {"$ref":
+                                                                 "#/components/schemas/Problem"}}}}
+
+
+def build_spec(kernel, server: str = "") -> dict:
+    spec = APISpec(title="Kartoteka API", version=core.__version__, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Generic REST API of the enabled plugins' entities."},
+                   servers=[{"url": server}] if server else [])
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("cookieAuth", {"type": "apiKey", "in": "cookie",
+                                                   "name": "session"})
+    spec.components.schema("Problem", PROBLEM)
+    errors = {"400": _problem("Nieprawidłowe żądanie"), "401": _problem("Brak uwierzytelnienia"),
+              "403": _problem("Brak uprawnień"), "404": _problem("Nie znaleziono"),
+              "422": _problem("Nieprawidłowe dane")}
+    security = [{"bearerAuth": []}, {"cookieAuth": []}]
+    for key, ent in sorted(kernel.registry.entities.items()):
+        plugin, name = key.split(".", 1)
+        schema_name = ent.schema.__name__.removesuffix("Schema")
+        spec.components.schema(schema_name, schema=ent.schema)
+        ref = {"$ref": f"#/components/schemas/{schema_name}"}
+        filters = [{"name": f, "in": "query", "required": False, "schema": {"type": "string"}}
+                   for f, meta in ent.fields.items() if not meta.facet]
+        base = f"/api/v1/{plugin}/{name}"
+        tag = ent.label_plural
+        spec.path(path=base, operations={
+            "get": {"tags": [tag], "summary": f"Lista: {ent.label_plural}", "security": security,
+                    "parameters": [
+                        {"name": "page", "in": "query", "schema": {"type": "integer",
+                                                                   "minimum": 1}},
+                        {"name": "per_page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                        {"name": "q", "in": "query", "schema": {"type": "string"}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string"}},
+                        {"name": "fields", "in": "query", "schema": {"type": "string"}},
+                        *filters],
+                    "responses": {"200": {"description": "Strona wyników", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "items": {"type": "array", "items": ref},
+                            "total": {"type": "integer"}, "page": {"type": "integer"},
+                            "per_page": {"type": "integer"}}}}}}, **errors}},
+            "post": {"tags": [tag], "summary": f"Dodaj: {ent.label}", "security": security,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": ref}}},
+                     "responses": {"201": {"description": "Utworzono",
+                                           "content": {"application/json": {"schema": ref}}},
+                                   **errors}},
+        })
+        idp = {"name": "record_id", "in": "path", "required": True,
+               "schema": {"type": "integer"}}
+        ifm = {"name": "If-Match", "in": "header", "required": ent.versioned,
+               "schema": {"type": "string"}}
+        spec.path(path=base + "/{record_id}", operations={
+            "get": {"tags": [tag], "security": security, "parameters": [idp],
+                    "responses": {"200": {"description": ent.label,
+                                          "content": {"application/json": {"schema": ref}}},
+                                  **errors}},
+            "patch": {"tags": [tag], "security": security, "parameters": [idp, ifm],
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": ref}}},
+                      "responses": {"200": {"description": "Zapisano",
+                                            "content": {"application/json": {"schema": ref}}},
+                                    "412": _problem("Nieaktualna wersja"),
+                                    "428": _problem("Brak If-Match"), **errors}},
+            "delete": {"tags": [tag], "security": security, "parameters": [idp, ifm],
+                       "responses": {"204": {"description": "Usunięto"},
+                                     "409": _problem("Rekord w użyciu"),
+                                     "412": _problem("Nieaktualna wersja"),
+                                     "428": _problem("Brak If-Match"), **errors}},
+        })
+        for act in kernel.registry.entity_actions(key):
+            spec.path(path=base + "/{record_id}/actions/" + act.name, operations={
+                "post": {"tags": [tag], "summary": act.label, "security": security,
+                         "parameters": [idp],
+                         "requestBody": {"required": False, "content": {"application/json": {
+                             "schema": {"type": "object"}}}},
+                         "responses": {"200": {"description": "Wynik akcji"}, **errors}}})
+    return spec.to_dict()
