@@ -347,7 +347,8 @@ class DataAccess:
             row = self.facet_row(facet, record)
             if row is not None:
                 self.session.delete(row)
-        rid = record.id
+        self.session.flush()              # facet rows first: the parent's FK cascade is
+        rid = record.id                   # then a no-op
         self.session.delete(record)
         try:
             self.session.flush()
