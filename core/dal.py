@@ -267,10 +267,10 @@ class DataAccess:
         self.kernel.hooks.call("kartoteka_before_create", entity=ent, record=record,
                                values=data, session=self.session, user=self.user)
         self.session.add(record)
-        self.session.flush()
+        self._flush(ent)
         changes = {k: (None, v) for k, v in data.items()}
         self._apply_facets(ent, record, facet_values, changes)
-        self.session.flush()
+        self._flush(ent)
         self._check_visible(ent, record, "create")
         if "audit" in ent.services:
             audit(self.session, RecordRef(ent.key, record.id), "create",
@@ -290,6 +290,17 @@ class DataAccess:
             pk == record.id, cond))
         if not ok:
             raise PermissionDenied(f"{ent.label}: zapis poza zakresem Twoich uprawnień.")
+
+    def _flush(self, ent: Entity) -> None:
+        try:
+            self.session.flush()
+        except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+            raise _integrity(exc, ent) from exc
+        except sa.exc.OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise ConflictError("Baza danych jest zajęta zapisem innego użytkownika; "
+                                    "spróbuj ponownie za chwilę.") from exc
+            raise
 
     def check_version(self, ent: Entity, record, expected_version) -> None:
         if expected_version is None or not ent.versioned:
@@ -324,7 +335,7 @@ class DataAccess:
                 from core.db import utcnow
                 record.updated_at = utcnow()
         try:
-            self.session.flush()
+            self._flush(ent)
         except sa.orm.exc.StaleDataError:
             raise ConflictError(f"{ent.label} został w międzyczasie zmieniony przez kogoś "
                                 f"innego. Odśwież i spróbuj ponownie.")
@@ -386,6 +397,20 @@ class DataAccess:
             audit(self.session, RecordRef(ent.key, record.id), name, user_id=self.user.id)
         self.session.flush()
         return result
+
+
+def _integrity(exc: Exception, ent: Entity):
+    """A database constraint refused the write: say why in the user's terms."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "foreign key" in text:
+        return ValidationError(f"{ent.label}: wskazany powiązany rekord nie istnieje.")
+    if "unique" in text or "duplicate" in text:
+        return ConflictError(f"{ent.label}: rekord z taką wartością już istnieje.")
+    if "not null" in text or "null value" in text:
+        return ValidationError(f"{ent.label}: brak wymaganej wartości.")
+    if isinstance(exc, sa.exc.DataError) or "out of range" in text or "too long" in text:
+        return ValidationError(f"{ent.label}: wartość spoza dopuszczalnego zakresu.")
+    return ConflictError(f"{ent.label}: zapis odrzucony przez bazę danych.")
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:

@@ -18,6 +18,7 @@ import secrets
 import uuid
 
 from flask import Flask, g, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from core.errors import DomainError
@@ -97,6 +98,11 @@ def create_app(kernel, testing: bool = False) -> Flask:
             g.rollback = True
             return problems.from_http(exc)
         return exc
+
+    @app.errorhandler(sa_exc.DataError)
+    def _data(exc):
+        g.rollback = True
+        return problems.problem(422, "Wartość spoza dopuszczalnego zakresu dla bazy danych.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -98,4 +98,23 @@ def build_spec(kernel, server: str = "") -> dict:
                          "requestBody": {"required": False, "content": {"application/json": {
                              "schema": {"type": "object"}}}},
                          "responses": {"200": {"description": "Wynik akcji"}, **errors}}})
-    return spec.to_dict()
+    doc = spec.to_dict()
+    _as_served(doc, kernel)
+    return doc
+
+
+def _as_served(doc: dict, kernel) -> None:
+    """Describe what the API really sends: money and quantities as decimal strings (never
+    floats), plus the read-only ``_display`` label."""
+    schemas = doc["components"]["schemas"]
+    for ent in kernel.registry.entities.values():
+        sch = schemas.get(ent.schema.__name__.removesuffix("Schema"))
+        if not sch:
+            continue
+        props = sch.setdefault("properties", {})
+        for name, meta in ent.fields.items():
+            if meta.type == "decimal" and name in props:
+                nullable = props[name].get("nullable", False)
+                props[name] = {"type": "string", "format": "decimal",
+                               "pattern": r"^-?\d+(\.\d+)?$", "nullable": nullable}
+        props["_display"] = {"type": "string", "readOnly": True}
