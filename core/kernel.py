@@ -498,6 +498,8 @@ class Kernel:
             s.execute(sa.delete(model).where(cond))
         from core.security.models import RolePermission
         s.execute(sa.delete(RolePermission).where(RolePermission.code.startswith(prefix)))
+        from core.jobs import cancel_plugin_jobs
+        cancel_plugin_jobs(s, name)
 
     def _security_event(self, s: Session, kind: str, detail: str, user=None) -> None:
         from core.security.models import SecurityEvent
