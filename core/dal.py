@@ -189,6 +189,8 @@ class DataAccess:
             record_id = int(record_id)
         except (TypeError, ValueError):
             raise NotFoundError(f"{ent.label}: nieprawidłowy identyfikator.")
+        if not 0 < record_id < 2**31:        # outside every id column's range
+            raise NotFoundError(f"{ent.label} #{record_id} nie istnieje.")
         rec = self.session.scalar(self.select(ent, op).where(pk == record_id))
         if rec is None:
             raise NotFoundError(f"{ent.label} #{record_id} nie istnieje lub nie masz do "

@@ -54,6 +54,8 @@ def test_crud_with_etags_and_problems(env):
         tok, **{"Content-Type": "application/json"}))
     assert r.status_code == 422
     assert c.get("/api/v1/alpha/nothing", headers=H(tok)).status_code == 404
+    assert c.patch("/api/v1/alpha/thing/1756237220027495971263873024", json={},
+                   headers=H(tok)).status_code == 404
     assert c.get("/api/v1/alpha/thing?page=0", headers=H(tok)).status_code == 422
     assert c.get("/api/v1/alpha/thing?qty__gte=x", headers=H(tok)).status_code == 422
     r = c.post(f"/api/v1/alpha/thing/{tid}/actions/double", json={}, headers=H(tok))
