@@ -35,8 +35,8 @@ How it works:
 
 Workers: ``kartoteka serve`` starts in-process worker threads on the embedded default;
 ``kartoteka worker`` runs a standalone worker (any number, on any machine sharing the
-database). The broker is the database itself in this version: ``KARTOTEKA_REDIS_URL`` is
-accepted but a Redis/dramatiq relay is not implemented yet (see docs/deploy.md).
+database). With ``KARTOTEKA_REDIS_URL`` the worker relays due jobs from the outbox to
+dramatiq's Redis broker and runs a dramatiq worker (:class:`RedisRelay`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -394,8 +395,27 @@ def start_inprocess_worker(kernel) -> Worker:
 
 
 def run_worker(kernel, threads: int | None = None, scheduler: bool = True) -> None:
-    """``kartoteka worker``: run until interrupted."""
-    w = Worker(kernel, threads or kernel.settings.worker_threads, scheduler).start()
+    """``kartoteka worker``: run until interrupted. With Redis configured: the outbox relay,
+    the scheduler and a dramatiq worker; otherwise worker threads over the database."""
+    threads = threads or kernel.settings.worker_threads
+    if kernel.settings.redis_url:
+        relay = RedisRelay(kernel)
+        dw = relay.worker(threads)
+        dw.start()
+        log.info("dramatiq worker on %s (%d threads)", kernel.settings.redis_url, threads)
+        try:
+            while True:
+                kernel.refresh()
+                if scheduler:
+                    schedule_tick(kernel)
+                if not relay.relay_once():
+                    time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dw.stop()
+        return
+    w = Worker(kernel, threads, scheduler).start()
     log.info("worker started (%d threads, scheduler=%s)", w.threads, scheduler)
     try:
         while not w.stop_event.wait(1):
@@ -404,3 +424,49 @@ def run_worker(kernel, threads: int | None = None, scheduler: bool = True) -> No
         pass
     finally:
         w.stop()
+
+
+# -- Redis broker (dramatiq) -------------------------------------------------------------------
+
+class RedisRelay:
+    """With ``KARTOTEKA_REDIS_URL``: a relay hands due jobs from the outbox to dramatiq's
+    Redis broker, and dramatiq workers (``kartoteka worker``, any number, any machine) run
+    them. The job row stays the source of truth: the relay claims a row (lease) before it
+    sends the message, so a Redis outage leaves jobs waiting in the outbox (the claim is
+    rolled back) and they are sent when Redis is back; a worker killed mid-job leaves an
+    unacknowledged message that Redis redelivers and an expiring lease — completion is
+    recorded with the job's own writes, so it acts once."""
+
+    def __init__(self, kernel, url: str | None = None):
+        import dramatiq
+        from dramatiq.brokers.redis import RedisBroker
+        self.kernel = kernel
+        self.broker = RedisBroker(url=url or kernel.settings.redis_url,
+                                  namespace="kartoteka")
+        self.actor = dramatiq.actor(self._perform, broker=self.broker,
+                                    actor_name="kartoteka_run", queue_name="kartoteka",
+                                    max_retries=0, time_limit=3600 * 1000)
+
+    def _perform(self, job_id: str) -> None:
+        run(self.kernel, job_id)
+
+    def relay_once(self, limit: int = 50) -> int:
+        """Claim due jobs and send them; on a broker error the claim is undone."""
+        ids = claim(self.kernel, limit)
+        sent = 0
+        for jid in ids:
+            try:
+                self.actor.send(jid)
+                sent += 1
+            except Exception:  # noqa: BLE001 - broker down: the job waits in the outbox
+                log.warning("broker unavailable; job %s stays in the outbox", jid)
+                with self.kernel.db.session(write=True) as s:
+                    s.execute(sa.update(Job).where(Job.id == jid, Job.state == "running")
+                              .values(state="queued", locked_until=None,
+                                      attempts=Job.attempts - 1))
+        return sent
+
+    def worker(self, threads: int = 2):
+        import dramatiq
+        return dramatiq.Worker(self.broker, queues={"kartoteka"}, worker_threads=threads,
+                               worker_timeout=100)
