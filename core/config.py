@@ -33,6 +33,7 @@ class Settings:
     login_lock_seconds: int = 300
     license_warning_days: int = 30
     secure_cookies: bool = False
+    job_lease_seconds: int = 600      # a claimed job is taken over after this long
     addons_registry: str = ""         # catalogue file; default: the in-tree one
     extra: dict = field(default_factory=dict)
 

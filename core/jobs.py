@@ -60,7 +60,6 @@ from core.jobs_models import Job, ScheduleState
 
 log = logging.getLogger("kartoteka.jobs")
 WARSAW = ZoneInfo("Europe/Warsaw")
-LEASE = dt.timedelta(minutes=10)
 
 
 # -- enqueueing -----------------------------------------------------------------------------
@@ -128,8 +127,9 @@ def claim(kernel, limit: int = 1) -> list[str]:
             q = q.with_for_update(skip_locked=True)
         ids = list(s.scalars(q))
         if ids:
+            lease = dt.timedelta(seconds=kernel.settings.job_lease_seconds)
             s.execute(sa.update(Job).where(Job.id.in_(ids)).values(
-                state="running", locked_until=now + LEASE, attempts=Job.attempts + 1))
+                state="running", locked_until=now + lease, attempts=Job.attempts + 1))
     return ids
 
 
