@@ -180,3 +180,25 @@ def test_many_jobs_from_concurrent_transactions_run_exactly_once(k):
         w.stop()
     made = things(k)
     assert len(made) == 100 and len(set(made)) == 100
+
+
+@pytest.mark.slow
+def test_ten_thousand_jobs_from_concurrent_transactions_run_exactly_once(k):
+    """The bounded load test: 10,000 jobs enqueued by concurrent transactions."""
+    from bench.jobs_throughput import enqueue_all
+    jobsdemo.calls.clear()
+    enqueue_all(k, 10_000, producers=4)
+    w = jobs.Worker(k, threads=4, scheduler=False, poll=0.01).start()
+    deadline = utcnow() + dt.timedelta(seconds=240)
+    try:
+        while utcnow() < deadline:
+            with k.db.session() as s:
+                left = s.scalar(sa.select(sa.func.count()).select_from(Job).where(
+                    Job.state != "done"))
+            if not left:
+                break
+            threading.Event().wait(0.5)
+    finally:
+        w.stop()
+    assert left == 0
+    assert len(jobsdemo.calls) == 10_000 and len(set(jobsdemo.calls)) == 10_000
