@@ -403,7 +403,9 @@ def plugin_new(name, path):
 @click.pass_context
 def serve(ctx, bind, workers, dev):
     """Uruchom serwer WWW (gunicorn) z wbudowanym wykonawcą zadań."""
+    from core.logging import configure
     from core.web.serve import serve as run
+    configure()
     k = _kernel(ctx)
     run(k, bind=bind or k.settings.bind, workers=workers or k.settings.web_workers, dev=dev)
 
@@ -415,6 +417,8 @@ def serve(ctx, bind, workers, dev):
 def worker(ctx, threads, no_scheduler):
     """Uruchom wykonawcę zadań w tle (Redis) i harmonogram."""
     from core.jobs import run_worker
+    from core.logging import configure
+    configure()
     k = _kernel(ctx)
     run_worker(k, threads=threads, scheduler=not no_scheduler)
 

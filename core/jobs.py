@@ -148,6 +148,8 @@ def run(kernel, job_id: str) -> str:
                 return "queued"
             return _fail(kernel, job_id, f"Nieznane zadanie '{job.name}'", permanent=True)
         name, kwargs = job.name, dict(job.kwargs or {})
+        from core.logging import request_id
+        request_id.set(job.request_id)     # the enqueuing request's id in the job's logs
     try:
         with kernel.db.session(write=True) as s:
             job = s.get(Job, job_id)

@@ -49,7 +49,9 @@ def create_app(kernel, testing: bool = False) -> Flask:
 
     @app.before_request
     def _open():
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        from core.logging import request_id
+        request_id.set(g.request_id)
         g.csp_nonce = secrets.token_urlsafe(16)
         kernel.activate()
         kernel.refresh()

@@ -60,6 +60,14 @@ def healthz():
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         out["database"] = f"error: {type(exc).__name__}"
         status = 503
+    if kernel.settings.redis_url:
+        out["broker"] = "redis"
+        try:
+            import redis
+            redis.Redis.from_url(kernel.settings.redis_url, socket_timeout=2).ping()
+        except Exception as exc:  # noqa: BLE001
+            out["broker"] = f"redis error: {type(exc).__name__}"
+            status = 503
     out["plugins"] = list(kernel.enabled)
     return jsonify(out), status
 
