@@ -501,10 +501,10 @@ def admin_jobs():
         jid = request.form.get("id")
         try:
             if request.form.get("op") == "retry":
-                jobs.retry_job(db(), int(jid))
+                jobs.retry_job(db(), jid)
                 msg = _("Zadanie #%(i)s przekazano do ponownego wykonania.", i=jid)
             else:
-                jobs.discard_job(db(), int(jid))
+                jobs.discard_job(db(), jid)
                 msg = _("Zadanie #%(i)s odrzucono.", i=jid)
             commit()
             flash(msg, "success")
