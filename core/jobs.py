@@ -212,6 +212,26 @@ def drain(kernel, max_rounds: int = 1000) -> int:
     return total
 
 
+# -- due items in plugins' own tables -----------------------------------------------------------
+
+def claim_due(session: Session, model, due_column, *, now: dt.datetime | None = None,
+              limit: int = 100, extra=None) -> list:
+    """Rows of a plugin's table whose ``due_column`` has passed (reminders, recurring
+    documents), locked for this transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    several schedulers split the work and never take the same row; on SQLite call it in a
+    write session (one writer at a time). The caller processes the rows and moves
+    ``due_column`` forward (or clears it) in the same transaction — that is what makes each
+    due item run once."""
+    now = now or utcnow()
+    q = sa.select(model).where(due_column.is_not(None), due_column <= now)
+    if extra is not None:
+        q = q.where(extra)
+    q = q.order_by(due_column).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return list(session.scalars(q))
+
+
 # -- admin: status and dead letters -----------------------------------------------------------
 
 def job_status(session: Session, job_id: str) -> dict:
