@@ -30,3 +30,18 @@ def test_dead_letters_retry_and_discard(kernel_factory):
         assert s.get(Job, b).state == "cancelled"
         assert s.scalar(sa.select(sa.func.count()).select_from(Job).where(
             Job.state == "dead")) == 0
+
+
+def test_progress_page_for_a_users_job(kernel_factory):
+    k = kernel_factory(install=["jobsdemo"], registry_file=REG)
+    with k.db.session() as s:
+        admin = kernel_factory.admin(s)
+        jid = jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "x"}, user_id=admin.id)
+    c = UIClient(make_app(k))
+    c.login()
+    page = c.get(f"/jobs/{jid}").get_data(as_text=True)
+    assert "W kolejce" in page and 'hx-trigger="every 1s"' in page
+    jobs.drain(k)
+    bar = c.get(f"/jobs/{jid}/bar").get_data(as_text=True)
+    assert "Zakończone" in bar and "hx-trigger" not in bar
+    assert c.get("/jobs/nope").status_code == 404

@@ -299,3 +299,25 @@ def token_revoke(tid: int):
         rollback()
         flash(exc.message, "danger")
     return redirect(url_for("ui.tokens"))
+
+
+@bp.route("/jobs/<job_id>")
+def job_progress(job_id: str):
+    """A progress page for long user-started work (imports, bulk checks): the bar below
+    refreshes itself through htmx until the job ends."""
+    return render_template("ui/job.html", job=_job_for_user(job_id))
+
+
+@bp.route("/jobs/<job_id>/bar")
+def job_progress_bar(job_id: str):
+    return render_template("ui/_job_bar.html", job=_job_for_user(job_id))
+
+
+def _job_for_user(job_id: str) -> dict:
+    from core.errors import NotFoundError
+    from core.jobs import job_status
+    user = current_user()
+    st = job_status(db(), job_id)
+    if user is None or (st["user_id"] != user.id and not user.superuser):
+        raise NotFoundError(_("Nie ma takiego zadania."))
+    return st
