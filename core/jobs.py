@@ -459,12 +459,11 @@ class RedisRelay:
     unacknowledged message that Redis redelivers and an expiring lease — completion is
     recorded with the job's own writes, so it acts once."""
 
-    def __init__(self, kernel, url: str | None = None):
+    def __init__(self, kernel, url: str | None = None, namespace: str = "kartoteka"):
         import dramatiq
         from dramatiq.brokers.redis import RedisBroker
         self.kernel = kernel
-        self.broker = RedisBroker(url=url or kernel.settings.redis_url,
-                                  namespace="kartoteka")
+        self.broker = RedisBroker(url=url or kernel.settings.redis_url, namespace=namespace)
         self.actor = dramatiq.actor(self._perform, broker=self.broker,
                                     actor_name="kartoteka_run", queue_name="kartoteka",
                                     max_retries=0, time_limit=3600 * 1000)

@@ -1,7 +1,10 @@
 """Jobs through the outbox, retries, dead letters, idempotency, plugin state, schedules."""
 
 import datetime as dt
+import os
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,20 +24,57 @@ def k(kernel_factory):
     return kernel_factory(install=["jobsdemo"], registry_file=REG)
 
 
+@pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
+def drain(request, k):
+    """Run due jobs to the end through the in-process worker or the Redis broker."""
+    if request.param == "inprocess":
+        yield jobs.drain
+        return
+    url = os.environ.get("KARTOTEKA_TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("KARTOTEKA_REQUIRE_SERVERS") == "1":
+            pytest.fail("KARTOTEKA_TEST_REDIS_URL required")
+        pytest.skip("KARTOTEKA_TEST_REDIS_URL not set")
+    relay = jobs.RedisRelay(k, url, namespace=f"kt-test-{uuid.uuid4().hex[:8]}")
+    worker = relay.worker(2)
+    worker.start()
+
+    def running():
+        with k.db.session() as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(Job).where(
+                Job.state == "running"))
+
+    def drain_redis(kernel, max_rounds=1000):
+        total = 0
+        for _ in range(max_rounds):
+            n = relay.relay_once(50)
+            total += n
+            end = time.time() + 30
+            while running() and time.time() < end:
+                time.sleep(0.02)
+            if not n:
+                break
+        return total
+
+    yield drain_redis
+    worker.stop()
+    relay.broker.close()
+
+
 def things(k):
     from tests.fixtures.plugins.alpha.models import Thing
     with k.db.session() as s:
         return sorted(s.scalars(sa.select(Thing.name).where(Thing.code.is_(None))))
 
 
-def test_rolled_back_transaction_enqueues_nothing(k):
+def test_rolled_back_transaction_enqueues_nothing(k, drain):
     s = k.db.Session()
     jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "nie"})
     s.rollback()
     s.close()
     with k.db.session() as s:
         jid = jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "tak"})
-    assert jobs.drain(k) == 1
+    assert drain(k) == 1
     assert things(k) == ["tak"]
     with k.db.session() as s:
         st = jobs.job_status(s, jid)
@@ -42,33 +82,33 @@ def test_rolled_back_transaction_enqueues_nothing(k):
     assert st["progress"]["message"] in ("start", None)
 
 
-def test_redelivered_job_does_not_act_twice(k):
+def test_redelivered_job_does_not_act_twice(k, drain):
     with k.db.session() as s:
         jid = jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "raz"})
         assert jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "raz"},
                             job_id=jid) == jid
-    jobs.drain(k)
+    drain(k)
     assert jobs.run(k, jid) == "done"            # a second delivery of the same job
     assert things(k) == ["raz"] and jobsdemo.calls == ["raz"]
 
 
-def test_crashed_worker_lease_expires_and_job_completes_once(k):
+def test_crashed_worker_lease_expires_and_job_completes_once(k, drain):
     with k.db.session() as s:
         jid = jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "po awarii"})
     assert jobs.claim(k, 1) == [jid]           # the worker claimed it and "died"
     assert jobs.work_once(k) == 0              # leased: nobody else takes it yet
     with k.db.session() as s:
         s.get(Job, jid).locked_until = utcnow() - dt.timedelta(seconds=1)
-    assert jobs.drain(k) == 1
+    assert drain(k) == 1
     assert things(k) == ["po awarii"]
 
 
-def test_retries_with_backoff_then_dead_letter(k):
+def test_retries_with_backoff_then_dead_letter(k, drain):
     jobsdemo.flaky_state["fail_times"] = 2
     with k.db.session() as s:
         ok = jobs.enqueue(s, "jobsdemo.flaky")
         bad = jobs.enqueue(s, "jobsdemo.always_fails", max_retries=2)
-    jobs.drain(k)
+    drain(k)
     with k.db.session() as s:
         assert jobs.job_status(s, ok)["state"] == "done"
         assert jobs.job_status(s, ok)["attempts"] == 3
@@ -79,7 +119,7 @@ def test_retries_with_backoff_then_dead_letter(k):
         jobs.retry_job(s, bad)
     with k.db.session() as s:
         assert jobs.job_status(s, bad)["state"] == "queued"
-    jobs.drain(k)                                 # fails again -> dead again
+    drain(k)                                 # fails again -> dead again
     with k.db.session() as s:
         jobs.discard_job(s, bad)
         assert jobs.dead_letters(s) == []
@@ -87,13 +127,13 @@ def test_retries_with_backoff_then_dead_letter(k):
             jobs.retry_job(s, ok)
 
 
-def test_jobs_of_disabled_plugin_wait_and_uninstall_cancels(k):
+def test_jobs_of_disabled_plugin_wait_and_uninstall_cancels(k, drain):
     k.disable(["jobsdemo"])
     with k.db.session() as s:
         jid = jobs.enqueue(s, "jobsdemo.make_thing", kwargs={"name": "czeka"})
-    assert jobs.drain(k) == 0
+    assert drain(k) == 0
     k.enable(["jobsdemo"])
-    assert jobs.drain(k) == 1 and things(k) == ["czeka"]
+    assert drain(k) == 1 and things(k) == ["czeka"]
     with k.db.session() as s:
         later = jobs.enqueue(s, "jobsdemo.tick", delay=3600)
     k.uninstall(["jobsdemo"])
@@ -102,7 +142,7 @@ def test_jobs_of_disabled_plugin_wait_and_uninstall_cancels(k):
         assert s.get(Job, jid).state == "done"
 
 
-def test_two_schedulers_run_each_due_time_once(k):
+def test_two_schedulers_run_each_due_time_once(k, drain):
     t0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
     barrier = threading.Barrier(4)
     fired: list = []
@@ -126,7 +166,7 @@ def test_two_schedulers_run_each_due_time_once(k):
         n = s.scalar(sa.select(sa.func.count()).select_from(Job).where(
             Job.name == "jobsdemo.tick"))
     assert n == 2
-    jobs.drain(k)
+    drain(k)
     assert jobsdemo.calls.count("minute") == 2
 
 
