@@ -150,6 +150,8 @@ def run(kernel, job_id: str) -> str:
         name, kwargs = job.name, dict(job.kwargs or {})
         from core.logging import request_id
         request_id.set(job.request_id)     # the enqueuing request's id in the job's logs
+    from core.metrics import JOB_SECONDS
+    started = time.perf_counter()
     try:
         with kernel.db.session(write=True) as s:
             job = s.get(Job, job_id)
@@ -161,9 +163,11 @@ def run(kernel, job_id: str) -> str:
                 result=result if isinstance(result, dict) else (
                     None if result is None else {"value": str(result)})))
         log.info("job %s %s done", name, job_id)
+        JOB_SECONDS.labels(name, "done").observe(time.perf_counter() - started)
         return "done"
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job
         log.warning("job %s %s failed: %s", name, job_id, exc)
+        JOB_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
         busy = isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc).lower()
         return _fail(kernel, job_id, _describe(exc), options=spec.options, busy=busy)
 

@@ -9,21 +9,15 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Gauge,
-    Histogram,
     generate_latest,
 )
 
 from core.db import utcnow
 from core.errors import NotFoundError, PermissionDenied
+from core.metrics import JOBS, QUEUE, REGISTRY
+from core.metrics import REQUEST_SECONDS as LATENCY
 
 bp = Blueprint("ops", __name__)
-REGISTRY = CollectorRegistry()
-LATENCY = Histogram("kartoteka_request_seconds", "HTTP request latency",
-                    ["method", "endpoint", "status"], registry=REGISTRY)
-JOBS = Gauge("kartoteka_jobs", "Jobs by state", ["state"], registry=REGISTRY)
-QUEUE = Gauge("kartoteka_queue_depth", "Jobs due and waiting to run", registry=REGISTRY)
 
 
 def init_ops(app) -> None:

@@ -26,6 +26,8 @@ def test_health_metrics_and_job_status(kernel_factory):
     assert b"kartoteka_queue_depth 1.0" in r.data
     assert b"kartoteka_request_seconds" in r.data
     jobs.drain(k)
+    assert b'kartoteka_job_seconds_count{job="jobsdemo.make_thing",state="done"}' in \
+        c.get("/metrics").data
     r = c.get(f"/api/v1/jobs/{jid}", headers={"Authorization": f"Bearer {tok}"})
     assert r.json["state"] == "done" and r.json["result"] == {"made": "x"}
     r = c.get(f"/api/v1/jobs/{jid}", headers={"Authorization": f"Bearer {other_tok}"})
