@@ -125,6 +125,7 @@ class DataAccess:
                 return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
             if pytype is dt.date:
                 return dt.date.fromisoformat(value)
+        # python_type raises NotImplementedError for types without one: keep the string
         except (ValueError, decimal.InvalidOperation, NotImplementedError):
             raise ValidationError(f"Nieprawidłowa wartość filtra pola '{name}': {value!r}",
                                   field=name)
