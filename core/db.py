@@ -44,6 +44,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+UNMANAGED: set[str] = set()
+
+
+def unmanaged(*names: str) -> None:
+    """Declare database objects a plugin's migration creates with dialect-specific DDL and
+    the ORM does not model (an FTS5 table, a trigram index). Migration autogenerate and the
+    drift check ignore them, and any table whose name starts with one of them (FTS5
+    shadow tables)."""
+    UNMANAGED.update(names)
+
+
+def is_unmanaged(name: str | None) -> bool:
+    return bool(name) and any(name == n or name.startswith(n + "_") for n in UNMANAGED)
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from core.db import Base
+from core.db import Base, is_unmanaged
 from core.kernel import import_all_models, table_owner
 
 config = context.config
@@ -18,7 +18,7 @@ import_all_models(manifests)
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if name == "alembic_version":
+    if name == "alembic_version" or is_unmanaged(name):
         return False
     table = obj if type_ == "table" else getattr(obj, "table", None)
     tname = name if type_ == "table" else (table.name if table is not None else None)

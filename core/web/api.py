@@ -61,6 +61,17 @@ def _dal():
     return _kernel().dal(g.db, _user())
 
 
+def api_dal():
+    """For plugins' own API endpoints: the caller's DataAccess (401 problem when
+    anonymous). Raise DomainErrors; the app turns them into problem responses."""
+    return _dal()
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 422 problem."""
+    return _json_body()
+
+
 def _entity(plugin: str, name: str):
     key = f"{plugin}.{name}"
     ent = _kernel().registry.entities.get(key)

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core import migrate
-from core.db import Base, make_engine
+from core.db import Base, is_unmanaged, make_engine
 from core.kernel import import_all_models, table_owner
 from core.plugins import discover
 
@@ -16,6 +16,16 @@ IN_TREE = discover()
 FIXTURES = discover(FIXTURE_REGISTRY)
 CASES = [("core", IN_TREE)] + [(n, IN_TREE) for n in sorted(IN_TREE)] + \
     [(n, FIXTURES) for n in ("alpha", "beta")]
+
+
+def _owned(obj, name, type_, owner, manifests) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    if is_unmanaged(name) or is_unmanaged(table):
+        return False
+    if type_ in ("table", "column", "index", "unique_constraint", "foreign_key_constraint") \
+            and name != "alembic_version":
+        return table_owner(table, manifests) == owner
+    return True
 
 
 def _drift(url: str, owner: str, manifests) -> list:
@@ -30,11 +40,8 @@ def _drift(url: str, owner: str, manifests) -> list:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={
             "compare_type": True,
-            "include_object": lambda obj, name, type_, reflected, compare_to: (
-                (table_owner(name if type_ == "table" else obj.table.name, manifests) == owner)
-                if type_ in ("table", "column", "index", "unique_constraint",
-                             "foreign_key_constraint") and name != "alembic_version"
-                else True),
+            "include_object": lambda obj, name, type_, reflected, compare_to: _owned(
+                obj, name, type_, owner, manifests),
         })
         diffs = compare_metadata(ctx, Base.metadata)
     engine.dispose()

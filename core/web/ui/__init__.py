@@ -97,6 +97,9 @@ def _menu():
     return out
 
 
+UI_BLUEPRINTS = {"ui"}       # blueprints whose pages get the shell (see pages.py)
+
+
 def _menu_url(item) -> str | None:
     if item.entity:
         return url_for("ui.entity_list", key=item.entity)
@@ -108,7 +111,7 @@ def _context():
     user = current_user()
     ctx = {"csrf_token": _csrf_token, "asset_url": _asset_url, "csp_nonce": _csp_nonce,
            "lang": lang(), "ui_user": user, "can": can}
-    if user is not None and request.blueprint == "ui":
+    if user is not None and request.blueprint in UI_BLUEPRINTS:
         from .views_admin import admin_sections
         from .views_shell import unread_count
         try:

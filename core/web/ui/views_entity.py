@@ -546,6 +546,7 @@ def _save(ent, view, record_id=None):
     creating = record_id is None
     values, child_ops, errors = _parse_form(ent, view, form, creating)
     message = None
+    message_actions = None
     conflict = None
     if not errors:
         try:
@@ -583,6 +584,7 @@ def _save(ent, view, record_id=None):
             rollback()
             errors.update(_errors_from(exc))
             message = exc.message
+            message_actions = exc.extra.get("actions")   # [(label, url)] offered by a rule
             if exc.field and exc.field not in errors and exc.field in ent.fields:
                 errors[exc.field] = polish_message(exc.message)
     current = None
@@ -605,7 +607,8 @@ def _save(ent, view, record_id=None):
     elif errors and not message:
         message = _("Popraw zaznaczone pola.")
     ctx = build_form(ent, view, record=None, form=form, errors=errors, current=current)
-    return dict(ctx, message=message, conflict=conflict is not None, version=version), \
+    return dict(ctx, message=message, message_actions=message_actions,
+                conflict=conflict is not None, version=version), \
         (409 if conflict is not None else 422)
 
 

@@ -304,13 +304,19 @@ def token_revoke(tid: int):
 @bp.route("/jobs/<job_id>")
 def job_progress(job_id: str):
     """A progress page for long user-started work (imports, bulk checks): the bar below
-    refreshes itself through htmx until the job ends."""
-    return render_template("ui/job.html", job=_job_for_user(job_id))
+    refreshes itself through htmx until the job ends; ``?next=`` (a local URL) is offered
+    as the way on once it has (e.g. an import's report)."""
+    return render_template("ui/job.html", job=_job_for_user(job_id), next=_job_next())
 
 
 @bp.route("/jobs/<job_id>/bar")
 def job_progress_bar(job_id: str):
-    return render_template("ui/_job_bar.html", job=_job_for_user(job_id))
+    return render_template("ui/_job_bar.html", job=_job_for_user(job_id), next=_job_next())
+
+
+def _job_next() -> str | None:
+    nxt = request.args.get("next")
+    return safe_next(nxt) if nxt else None
 
 
 def _job_for_user(job_id: str) -> dict:

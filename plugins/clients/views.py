@@ -1,0 +1,322 @@
+"""Pages and API endpoints of the client base beyond the generated UI: the new-client
+flow with the NIP duplicate warning, the duplicate scan and merge, the import wizard,
+the personal-data export; and JSON endpoints for payer, terms, consents, NIP check."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request
+
+from core.errors import DomainError, ValidationError
+from core.web.api import api_dal, json_body
+from core.web.ui.common import commit, dal, rollback
+from core.web.ui.pages import page_blueprint
+
+from . import services, validation
+from .models import KINDS, Client, ImportRun
+
+CLIENT = "clients.client"
+pages = page_blueprint("clients_pages", __name__, url_prefix="/clients", plugin="clients")
+api = Blueprint("clients_api", __name__, url_prefix="/api/v1/clients")
+
+
+@api.before_request
+def _enabled():
+    from flask import current_app
+    if "clients" not in current_app.kernel.registry.plugins:
+        from core.errors import NotFoundError
+        raise NotFoundError("Wtyczka 'clients' jest wyłączona.")
+
+
+def register(ctx) -> None:
+    ctx.blueprint(pages)
+    ctx.blueprint(api)
+
+
+# -- new client: template, NIP check, duplicate choices ------------------------------------
+
+STEP_FIELDS = ("kind", "name", "first_name", "last_name", "nip", "pesel")
+
+
+def _templates(d):
+    rows, _ = d.list("clients.template", limit=200, count=False)
+    return rows
+
+
+@pages.route("/new", methods=["GET", "POST"])
+def new_client():
+    d = dal()
+    d.require(CLIENT, "create")
+    src = request.form if request.method == "POST" else request.args
+    values = {f: (src.get(f) or "").strip() for f in STEP_FIELDS}
+    values["kind"] = values["kind"] or "company"
+    template_id = src.get("template_id") or ""
+    mode = src.get("as") or ""
+    duplicate_of = src.get("duplicate_of") or ""
+    existing, errors, message = [], {}, None
+    if mode and duplicate_of:
+        try:
+            existing = [d.get(CLIENT, duplicate_of)]
+        except DomainError as exc:
+            message = exc.message
+    if request.method == "POST":
+        try:
+            for f in ("nip", "pesel"):
+                values[f] = validation.VALIDATORS[f](values[f], field=f) or ""
+            if not existing:
+                existing = services.find_by_nip(d.session, values["nip"]) + \
+                    services.find_by_pesel(d.session, values["pesel"])
+            choice = request.form.get("choice")
+            if existing and choice == "use":
+                return redirect(f"/e/{CLIENT}/{existing[0].id}")
+            if existing and choice in ("branch", "head_office"):
+                base = existing[0]
+                data = _step_values(values)
+                client = services.create_client(d, data, template_id=template_id or None,
+                                                duplicate=choice, duplicate_of=base.id)
+                commit()
+                flash(f"Zapisano {client.name} jako "
+                      f"{'oddział' if choice == 'branch' else 'centralę'} klienta "
+                      f"{base.name}. Uzupełnij pozostałe dane.", "success")
+                return redirect(f"/e/{CLIENT}/{client.id}/edit")
+            if not existing:
+                query = services.apply_template(d.session, _step_values(values),
+                                                template_id or None)
+                query.pop("accounting", None)
+                query = {k: ("y" if v is True else v) for k, v in query.items()
+                         if v not in (None, "", False)}
+                return redirect(f"/e/{CLIENT}/new?{urlencode(query)}")
+            message = ("Klient o tym numerze już istnieje. Wybierz, co zrobić: użyj "
+                       "istniejącego klienta albo zapisz nowego jako jego oddział lub "
+                       "centralę.")
+        except DomainError as exc:
+            rollback()
+            message = exc.message
+            if exc.field:
+                errors[exc.field] = exc.message
+    return render_template("clients/new.html", values=values, templates=_templates(d),
+                           template_id=str(template_id), existing=existing, errors=errors,
+                           message=message, mode=mode, kinds=KINDS,
+                           title="Nowy klient"), 422 if errors else 200
+
+
+def _step_values(values: dict) -> dict:
+    out = {k: v for k, v in values.items() if v}
+    if out.get("kind") == "person" and not out.get("name"):
+        out["name"] = services.person_name(out.get("first_name"), out.get("last_name"))
+    return out
+
+
+# -- duplicates and merge -------------------------------------------------------------------
+
+@pages.route("/duplicates", methods=["GET", "POST"])
+def duplicates():
+    d = dal()
+    d.require(CLIENT, "merge")
+    if request.method == "POST":
+        try:
+            keep = int(request.form["keep_id"])
+            drop = int(request.form["drop_id"])
+            kept = services.merge(d, keep, drop)
+            commit()
+            flash(f"Scalono klientów: zachowano {kept.name} (#{kept.id}).", "success")
+            return redirect(f"/e/{CLIENT}/{kept.id}")
+        except (KeyError, ValueError):
+            flash("Wybierz klienta do zachowania.", "danger")
+        except DomainError as exc:
+            rollback()
+            flash(exc.message, "danger")
+    groups = services.duplicate_scan(d.session)
+    return render_template("clients/duplicates.html", groups=groups,
+                           title="Duplikaty i scalanie")
+
+
+# -- personal data export -------------------------------------------------------------------
+
+@pages.route("/<int:rid>/personal-data.json")
+def personal_data(rid):
+    d = dal()
+    d.require(CLIENT, "personal_data")
+    client = d.get(CLIENT, rid)
+    from flask import current_app
+    data = services.personal_data(current_app.kernel, d.session, client.id)
+    from core.records import RecordRef, audit
+    audit(d.session, RecordRef(CLIENT, client.id), "personal_data", user_id=d.user.id,
+          note="Eksport danych osobowych (RODO art. 15)")
+    commit()
+    return Response(json.dumps(data, ensure_ascii=False, indent=2, default=str),
+                    mimetype="application/json", headers={
+                        "Content-Disposition":
+                            f"attachment; filename=dane-osobowe-klient-{client.id}.json"})
+
+
+# -- import ---------------------------------------------------------------------------------
+
+@pages.route("/import", methods=["GET", "POST"])
+def import_upload():
+    d = dal()
+    d.require(CLIENT, "import")
+    from . import importer
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ValidationError("Wybierz plik CSV lub XLSX.", field="file")
+            run = importer.create_run(d, upload.filename, upload.stream)
+            commit()
+            return redirect(f"/clients/import/{run.id}")
+        except DomainError as exc:
+            rollback()
+            flash(exc.message, "danger")
+    runs = d.session.scalars(sa.select(ImportRun).order_by(ImportRun.id.desc()).limit(20))
+    return render_template("clients/import_upload.html", runs=runs,
+                           title="Import klientów")
+
+
+@pages.route("/import/<int:run_id>", methods=["GET", "POST"])
+def import_mapping(run_id):
+    d = dal()
+    d.require(CLIENT, "import")
+    from . import importer
+    run = d.session.get(ImportRun, run_id)
+    if run is None:
+        from core.errors import NotFoundError
+        raise NotFoundError(f"Import #{run_id} nie istnieje.")
+    headers, sample = importer.preview(d.kernel, run)
+    if request.method == "POST":
+        mapping = {h: request.form.get(f"map-{i}") or "" for i, h in enumerate(headers)}
+        try:
+            job_id = importer.start(d, run, mapping=mapping,
+                                    dry_run=request.form.get("dry_run") == "y",
+                                    on_duplicate=request.form.get("on_duplicate", "skip"),
+                                    template_id=request.form.get("template_id") or None)
+            commit()
+            return redirect(f"/jobs/{job_id}?next=/clients/import/{run.id}/report")
+        except DomainError as exc:
+            rollback()
+            flash(exc.message, "danger")
+    mapping = run.mapping or importer.suggest_mapping(headers)
+    return render_template("clients/import_mapping.html", run=run, headers=headers,
+                           sample=sample, mapping=mapping, targets=importer.TARGETS,
+                           templates=_templates(d), title=f"Import: {run.filename}")
+
+
+@pages.route("/import/<int:run_id>/report")
+def import_report(run_id):
+    d = dal()
+    d.require(CLIENT, "import")
+    run = d.session.get(ImportRun, run_id)
+    if run is None:
+        from core.errors import NotFoundError
+        raise NotFoundError(f"Import #{run_id} nie istnieje.")
+    return render_template("clients/import_report.html", run=run,
+                           title=f"Raport importu: {run.filename}")
+
+
+# -- JSON API -------------------------------------------------------------------------------
+
+def _client_json(c: Client) -> dict:
+    return {"id": c.id, "name": c.name, "kind": c.kind, "nip": c.nip,
+            "head_office_id": c.head_office_id}
+
+
+@api.get("/nip-check")
+def api_nip_check():
+    """``?nip=`` → is it valid, its normalised form, and the clients already holding it."""
+    d = api_dal()
+    d.require(CLIENT, "read")
+    raw = request.args.get("nip", "")
+    nip = validation.nip(raw)
+    if not nip:
+        raise ValidationError("NIP: podaj numer.", field="nip")
+    found = services.find_by_nip(d.session, nip)
+    visible = {c.id for c in d.session.scalars(d.select(CLIENT).where(
+        Client.id.in_([c.id for c in found])))} if found else set()
+    return jsonify({"nip": nip, "valid": True,
+                    "existing": [_client_json(c) if c.id in visible else
+                                 {"id": c.id, "name": None, "hidden": True} for c in found]})
+
+
+@api.get("/client/<int:rid>/payer")
+def api_payer(rid):
+    d = api_dal()
+    client = d.get(CLIENT, rid)
+    return jsonify(_client_json(services.payer_for(d.session, client.id)))
+
+
+@api.get("/client/<int:rid>/terms")
+def api_terms(rid):
+    d = api_dal()
+    client = d.get(CLIENT, rid)
+    from flask import current_app
+    t = services.effective_terms(d.session, client.id)
+    exposure = services.credit_exposure(current_app.kernel, d.session, client.id)
+    return jsonify({"payment_method": t.payment_method, "payment_days": t.payment_days,
+                    "price_list": t.price_list,
+                    "discount_percent": None if t.discount_percent is None
+                    else str(t.discount_percent),
+                    "credit_limit": None if t.credit_limit is None else str(t.credit_limit),
+                    "currency": t.currency, "inherited_from": t.inherited_from,
+                    "credit_exposure": None if exposure is None else str(exposure)})
+
+
+@api.get("/client/<int:rid>/can-contact")
+def api_can_contact(rid):
+    d = api_dal()
+    client = d.get(CLIENT, rid)
+    check = services.can_contact(d.session, client.id, request.args.get("channel", ""),
+                                 request.args.get("purpose", "marketing"))
+    return jsonify({"allowed": check.allowed, "reason": check.reason,
+                    "consent_id": check.consent_id})
+
+
+@api.get("/client/<int:rid>/personal-data")
+def api_personal_data(rid):
+    d = api_dal()
+    d.require(CLIENT, "personal_data")
+    client = d.get(CLIENT, rid)
+    from flask import current_app
+    return jsonify(json.loads(json.dumps(
+        services.personal_data(current_app.kernel, d.session, client.id), default=str)))
+
+
+@api.get("/duplicates")
+def api_duplicates():
+    d = api_dal()
+    d.require(CLIENT, "merge")
+    return jsonify([{"reason": g.reason, "score": g.score,
+                     "clients": [_client_json(c) for c in g.clients]}
+                    for g in services.duplicate_scan(d.session)])
+
+
+@api.post("/merge")
+def api_merge():
+    d = api_dal()
+    body = json_body()
+    try:
+        keep, drop = int(body["keep_id"]), int(body["drop_id"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("Podaj keep_id i drop_id (liczby).", field="keep_id")
+    kept = services.merge(d, keep, drop)
+    return jsonify(_client_json(kept))
+
+
+@api.post("/client/from-template")
+def api_create_from_template():
+    """Create a client from a template (``template_id``; default: the kind's default
+    template); ``as`` = ``branch`` | ``head_office`` with ``duplicate_of`` for the NIP
+    duplicate choices."""
+    d = api_dal()
+    body = dict(json_body())
+    template_id = body.pop("template_id", None)
+    mode = body.pop("as", None)
+    duplicate_of = body.pop("duplicate_of", None)
+    client = services.create_client(d, body, template_id=template_id, duplicate=mode,
+                                    duplicate_of=duplicate_of)
+    resp = jsonify(d.to_dict(CLIENT, client))
+    resp.status_code = 201
+    return resp
+
