@@ -64,12 +64,20 @@ def _check_facets(session, record: Client) -> None:
 
 
 def _client_template_accounting(session, record: Client) -> None:
-    if session.get(Accounting, record.id) is not None or not record.template_id:
+    """The template's accounting parameters for what the new client left empty."""
+    if not record.template_id:
         return
     template = session.get(services.ClientTemplate, record.template_id)
     acc = services.template_values(template).get("accounting") if template else None
-    if acc:
+    if not acc:
+        return
+    row = session.get(Accounting, record.id)
+    if row is None:
         session.add(Accounting(client_id=record.id, **acc))
+        return
+    for k, v in acc.items():
+        if getattr(row, k) in (None, ""):
+            setattr(row, k, v)
 
 
 @hookimpl

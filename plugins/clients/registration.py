@@ -14,7 +14,7 @@ CLIENT = "clients.client"
 CLIENT_FIELDS = {
     "kind": {"label": "Rodzaj", "label_en": "Kind", "choices": m.KINDS},
     "segment": {"label": "Segment", "label_en": "Segment", "choices": m.SEGMENTS},
-    "name": {"label": "Nazwa", "label_en": "Name",
+    "name": {"label": "Nazwa", "label_en": "Name", "required": False,
              "help": "Pełna nazwa firmy; dla osoby fizycznej uzupełniana z nazwiska i imienia"},
     "short_name": {"label": "Nazwa skrócona", "label_en": "Short name"},
     "legal_form": {"label": "Forma prawna", "label_en": "Legal form"},
@@ -67,6 +67,32 @@ FORM_FIELDS = ["kind", "segment", "template_id", "name", "short_name", "legal_fo
                "relationship", "acquisition_source", "contact_hours", "contact_channel",
                "offer_email", "notes", "active"]
 DETAIL_FIELDS = [f for f in FORM_FIELDS if f != "template_id"] + ["anonymised_at"]
+COMPANY_ONLY = {"legal_form", "krs", "regon"}
+PERSON_ONLY = {"first_name", "last_name", "pesel", "birth_date"}
+SECTIONS = [
+    {"label": "Klient", "label_en": "Client",
+     "fields": ["kind", "segment", "template_id", "name", "short_name", "is_institution",
+                "is_employee", "is_partner", "active"]},
+    {"label": "Firma", "label_en": "Company",
+     "fields": ["legal_form", "nip", "regon", "krs", "vat_eu", "head_office_id"]},
+    {"label": "Osoba fizyczna", "label_en": "Natural person",
+     "fields": ["first_name", "last_name", "pesel", "birth_date"]},
+    {"label": "Kontakt", "label_en": "Contact",
+     "fields": ["email", "phone", "website", "offer_email", "contact_channel",
+                "contact_hours"]},
+    {"label": "Warunki handlowe", "label_en": "Commercial terms",
+     "fields": ["payment_method", "payment_days", "price_list", "discount_percent",
+                "credit_limit", "currency"]},
+    {"label": "CRM", "label_en": "CRM",
+     "fields": ["caretaker_id", "importance", "relationship", "acquisition_source", "notes"]},
+]
+
+
+def detail_fields(record) -> list[str]:
+    """A company's page shows no personal fields and a person's no company ones."""
+    skip = PERSON_ONLY if record.kind == "company" else COMPANY_ONLY
+    return [f for f in DETAIL_FIELDS if f not in skip
+            and not (f == "anonymised_at" and record.anonymised_at is None)]
 
 TEMPLATE_FIELDS = {k: v for k, v in CLIENT_FIELDS.items()
                    if k in services.TEMPLATE_CLIENT_FIELDS}
@@ -246,10 +272,10 @@ def register(ctx) -> None:
 
     # views
     ctx.view(CLIENT, "list", columns=["name", "kind", "segment", "nip", "email", "phone",
-                                      "caretaker_id"],
+                                      "caretaker_id"], create_url="/clients/new",
              filters=["kind", "segment", "caretaker_id", "importance", "active",
                       "is_institution", "is_employee", "is_partner"])
-    ctx.view(CLIENT, "form", fields=FORM_FIELDS, children=[
+    ctx.view(CLIENT, "form", fields=FORM_FIELDS, sections=SECTIONS, children=[
         {"entity": "clients.address", "fk": "client_id", "label": "Adresy",
          "label_en": "Addresses",
          "fields": ["kind", "label", "street", "building", "unit", "postal_code", "city",
@@ -271,7 +297,7 @@ def register(ctx) -> None:
         {"entity": "clients.caretaker", "fk": "client_id", "label": "Opiekunowie dodatkowi",
          "label_en": "Additional caretakers", "fields": ["user_id"]},
     ])
-    ctx.view(CLIENT, "detail", fields=DETAIL_FIELDS)
+    ctx.view(CLIENT, "detail", fields=detail_fields)
     ctx.view("clients.contact", "form", fields=["first_name", "last_name", "email", "phone",
                                                 "notes"],
              children=[{"entity": "clients.contact_link", "fk": "contact_id",

@@ -85,7 +85,8 @@ def new_client():
             if not existing:
                 query = services.apply_template(d.session, _step_values(values),
                                                 template_id or None)
-                query.pop("accounting", None)
+                query.update({f"accounting.{k}": v
+                              for k, v in (query.pop("accounting", None) or {}).items()})
                 query = {k: ("y" if v is True else v) for k, v in query.items()
                          if v not in (None, "", False)}
                 return redirect(f"/e/{CLIENT}/new?{urlencode(query)}")

@@ -27,7 +27,10 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
     UI_BLUEPRINTS.add(name)
     bp.before_request(_require_login)
     if plugin:
-        bp.before_request(lambda: plugin_enabled(plugin) or abort(404))
+        @bp.before_request
+        def _plugin_enabled():
+            if not plugin_enabled(plugin):
+                abort(404)
     bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(HTTPException, _http_error)
     return bp

@@ -464,6 +464,8 @@ def build_form(ent, view, record=None, form=None, errors=None, current=None):
                 continue
             if form is not None:
                 value = form.get(full, "") if fm.type != "boolean" else (full in form)
+            elif record is None:
+                value = request.args.get(full)       # prefilled, e.g. from a template
             else:
                 value = getattr(row, k) if row is not None else None
             ffields.append(build_field(fm, full, value, readonly=modes.get(full) == "readonly",
@@ -623,8 +625,11 @@ def _form_page(ent, view, record, ctx, status=200):
     d = dal()
     tabs = render_slot(f"{ent.key}.form.tabs", ent, record)
     actions = visible_actions(registry(), ent.key, current_user()) if record is not None else []
+    sections = [{"label": (sec.get("label_en") if lang() == "en" else None)
+                 or sec.get("label", ""), "fields": list(sec.get("fields", ()))}
+                for sec in ((view.options.get("sections") if view else None) or [])]
     return render_template(
-        "ui/form.html", ent=ent, record=record, tabs=tabs, actions=actions,
+        "ui/form.html", ent=ent, record=record, tabs=tabs, actions=actions, sections=sections,
         can_delete=record is not None and d.can(ent, "delete"),
         title=(ent.display(record) if record is not None
                else _("Nowy rekord: %(e)s", e=ent.text(lang()))), **ctx), status
@@ -809,6 +814,8 @@ def entity_detail(key, rid):
     fview = ui_view(registry(), key, "form")
     names = (dview.options.get("fields") if dview else None) or [
         n for n, fm in ent.fields.items() if n not in ("id", "version") and not fm.facet]
+    if callable(names):                   # fields chosen per record (e.g. by its kind)
+        names = names(record)
     names = [n for n in names if n in ent.fields and modes.get(n) != "hidden"]
     labels = related_labels(ent, [record], names)
     fields = [(field_label(ent.fields[n]), format_value(ent.fields[n], getattr(record, n),
