@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from flask import render_template
 from markupsafe import Markup
 
+from core.i18n import format_decimal, format_money
+
 from . import services
 from .models import CHANNELS, PAYMENT_METHODS, Client, Reminder
 
@@ -26,10 +28,15 @@ def _organisation(ctx):
         if cid not in names:
             other = s.get(Client, cid)
             names[cid] = other.name if other else f"#{cid}"
+    currency = terms.currency or "PLN"
+    labels = {f: ctx.entity.fields[f].text(ctx.lang) for f in services.TERMS}
     return Markup(render_template(
         "clients/panel_organisation.html", client=client, head=head, branches=branches,
-        payer=payer, terms=terms, exposure=exposure, names=names,
-        methods=dict(PAYMENT_METHODS)))
+        payer=payer, terms=terms, names=names, labels=labels, methods=dict(PAYMENT_METHODS),
+        limit=format_money(terms.credit_limit, currency, ctx.lang)
+        if terms.credit_limit is not None else None,
+        exposure=format_money(exposure, currency, ctx.lang) if exposure is not None else None,
+        discount=format_decimal(terms.discount_percent or 0, 2, ctx.lang)))
 
 
 def _contact(ctx):

@@ -191,7 +191,7 @@ def test_information_panel_shows_sections_of_every_plugin(ui, sales_kernel, kern
     assert "PESEL" not in page                      # a company's page has no person fields
     head_page = text(ui.get(f"/e/clients.client/{hid}"))
     assert 'id="kt-clients-branches"' in head_page and "Oddział Łódź" in head_page
-    assert "750.00" in head_page                     # exposure from the sales stand-in
+    assert "wykorzystano 750,00\xa0zł" in head_page   # exposure from the sales stand-in
 
 
 def test_duplicates_page_merges(ui, sales_kernel, kernel_factory):
