@@ -60,14 +60,16 @@ def select_timezone() -> str:
     return TIMEZONE
 
 
-def init_babel(app) -> None:
-    """Install flask-babel on ``app`` (idempotent) with Kartoteka's selectors."""
+def init_babel(app, extra_dirs: list[str] = ()) -> None:
+    """Install flask-babel on ``app`` (idempotent) with Kartoteka's selectors; the
+    catalogues of ``extra_dirs`` (plugins') are merged over the kernel's."""
     from flask_babel import Babel
     if "babel" in app.extensions:
         return
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([str(TRANSLATIONS_DIR),
+                                                            *extra_dirs])
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         datetime=format_datetime, date=format_date, number=format_number,
@@ -184,3 +186,48 @@ def parse_decimal(text: str, lang: str | None = None) -> Decimal:
     else:
         raw = raw.replace(",", ".")
     return Decimal(raw)
+
+
+def build_catalogue(source: Path, out: Path, english: dict[str, str], *,
+                    write: bool = True) -> list[str]:
+    """Extract the ``_()`` messages of ``source`` (Python and ``templates/**.html``),
+    write ``out/{pl,en}/LC_MESSAGES/messages.{po,mo}`` (Polish ids, English from
+    ``english``) and return the ids that have no English translation."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po, write_po
+
+    missing: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "babel.cfg"
+        cfg.write_text("[python: **.py]\n[jinja2: **/templates/**.html]\n")
+        pot = Path(tmp) / "messages.pot"
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract",
+                        "-F", str(cfg), "-k", "_", "-k", "gettext", "-k", "lazy_gettext",
+                        "--no-location", "--sort-output", "--project", "Kartoteka",
+                        "-o", str(pot), str(source)], check=True, capture_output=True)
+        for lang in ("pl", "en"):
+            with pot.open("rb") as fh:
+                cat = read_po(fh, locale=lang)
+            cat.fuzzy = False
+            for msg in cat:
+                if not msg.id:
+                    continue
+                if lang == "pl":
+                    msg.string = msg.id
+                elif msg.id in english:
+                    msg.string = english[msg.id]
+                else:
+                    missing.append(msg.id)
+            if not write:
+                continue
+            folder = out / lang / "LC_MESSAGES"
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "messages.po").open("wb") as fh:
+                write_po(fh, cat, width=100, omit_header=False, no_location=True)
+            with (folder / "messages.mo").open("wb") as fh:
+                write_mo(fh, cat)
+    return missing

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 
 from core.errors import DomainError, ValidationError
 from core.web.api import api_dal, json_body
@@ -78,9 +79,10 @@ def new_client():
                 client = services.create_client(d, data, template_id=template_id or None,
                                                 duplicate=choice, duplicate_of=base.id)
                 commit()
-                flash(f"Zapisano {client.name} jako "
-                      f"{'oddział' if choice == 'branch' else 'centralę'} klienta "
-                      f"{base.name}. Uzupełnij pozostałe dane.", "success")
+                flash(_("Zapisano %(c)s jako oddział klienta %(b)s. Uzupełnij pozostałe "
+                        "dane.", c=client.name, b=base.name) if choice == "branch" else
+                      _("Zapisano %(c)s jako centralę klienta %(b)s. Uzupełnij pozostałe "
+                        "dane.", c=client.name, b=base.name), "success")
                 return redirect(f"/e/{CLIENT}/{client.id}/edit")
             if not existing:
                 query = services.apply_template(d.session, _step_values(values),
@@ -90,9 +92,9 @@ def new_client():
                 query = {k: ("y" if v is True else v) for k, v in query.items()
                          if v not in (None, "", False)}
                 return redirect(f"/e/{CLIENT}/new?{urlencode(query)}")
-            message = ("Klient o tym numerze już istnieje. Wybierz, co zrobić: użyj "
-                       "istniejącego klienta albo zapisz nowego jako jego oddział lub "
-                       "centralę.")
+            message = _("Klient o tym numerze już istnieje. Wybierz, co zrobić: użyj "
+                        "istniejącego klienta albo zapisz nowego jako jego oddział lub "
+                        "centralę.")
         except DomainError as exc:
             rollback()
             message = exc.message
@@ -101,7 +103,7 @@ def new_client():
     return render_template("clients/new.html", values=values, templates=_templates(d),
                            template_id=str(template_id), existing=existing, errors=errors,
                            message=message, mode=mode, kinds=KINDS,
-                           title="Nowy klient"), 422 if errors else 200
+                           title=_("Nowy klient")), 422 if errors else 200
 
 
 def _step_values(values: dict) -> dict:
@@ -123,16 +125,17 @@ def duplicates():
             drop = int(request.form["drop_id"])
             kept = services.merge(d, keep, drop)
             commit()
-            flash(f"Scalono klientów: zachowano {kept.name} (#{kept.id}).", "success")
+            flash(_("Scalono klientów: zachowano %(n)s (#%(i)s).", n=kept.name, i=kept.id),
+                  "success")
             return redirect(f"/e/{CLIENT}/{kept.id}")
         except (KeyError, ValueError):
-            flash("Wybierz klienta do zachowania.", "danger")
+            flash(_("Wybierz klienta do zachowania."), "danger")
         except DomainError as exc:
             rollback()
             flash(exc.message, "danger")
     groups = services.duplicate_scan(d.session)
     return render_template("clients/duplicates.html", groups=groups,
-                           title="Duplikaty i scalanie")
+                           title=_("Duplikaty i scalanie"))
 
 
 # -- personal data export -------------------------------------------------------------------
@@ -174,7 +177,7 @@ def import_upload():
             flash(exc.message, "danger")
     runs = d.session.scalars(sa.select(ImportRun).order_by(ImportRun.id.desc()).limit(20))
     return render_template("clients/import_upload.html", runs=runs,
-                           title="Import klientów")
+                           title=_("Import klientów"))
 
 
 @pages.route("/import/<int:run_id>", methods=["GET", "POST"])
@@ -202,7 +205,7 @@ def import_mapping(run_id):
     mapping = run.mapping or importer.suggest_mapping(headers)
     return render_template("clients/import_mapping.html", run=run, headers=headers,
                            sample=sample, mapping=mapping, targets=importer.TARGETS,
-                           templates=_templates(d), title=f"Import: {run.filename}")
+                           templates=_templates(d), title=_("Import: %(f)s", f=run.filename))
 
 
 @pages.route("/import/<int:run_id>/report")
@@ -214,7 +217,7 @@ def import_report(run_id):
         from core.errors import NotFoundError
         raise NotFoundError(f"Import #{run_id} nie istnieje.")
     return render_template("clients/import_report.html", run=run,
-                           title=f"Raport importu: {run.filename}")
+                           title=_("Raport importu: %(f)s", f=run.filename))
 
 
 # -- JSON API -------------------------------------------------------------------------------

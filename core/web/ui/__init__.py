@@ -181,28 +181,37 @@ def _http_error(exc: HTTPException):
     return _error_page(code, titles.get(code, exc.name), messages.get(code, exc.description))
 
 
-def _plugin_template_loader(kernel):
-    """``"<plugin>/<file>.html"`` -> ``<plugin package>/templates/<file>.html``."""
-    mapping = {}
+def _plugin_folders(kernel, sub: str) -> dict[str, Path]:
+    """``{plugin: <plugin package>/<sub>}`` for every known plugin that has one."""
+    import importlib.util
+    out = {}
     for name, man in kernel.manifests.items():
         try:
-            import importlib.util
             spec = importlib.util.find_spec(man.package)
         except (ImportError, ValueError):
             spec = None
         if spec is None or not spec.submodule_search_locations:
             continue
-        folder = Path(list(spec.submodule_search_locations)[0]) / "templates"
+        folder = Path(list(spec.submodule_search_locations)[0]) / sub
         if folder.is_dir():
-            mapping[name] = FileSystemLoader(str(folder))
-    return PrefixLoader(mapping)
+            out[name] = folder
+    return out
+
+
+def _plugin_template_loader(kernel):
+    """``"<plugin>/<file>.html"`` -> ``<plugin package>/templates/<file>.html``."""
+    return PrefixLoader({name: FileSystemLoader(str(folder))
+                         for name, folder in _plugin_folders(kernel, "templates").items()})
 
 
 def init_ui(app) -> None:
-    """Install the HTML UI on ``app`` (idempotent)."""
+    """Install the HTML UI on ``app`` (idempotent). Plugins' own message catalogues
+    (``<plugin package>/translations/<lang>/LC_MESSAGES/messages.mo``) join the UI's."""
     if "ui" in app.blueprints:
         return
-    init_babel(app)
+    kernel = getattr(app, "kernel", None)
+    init_babel(app, [str(f) for f in _plugin_folders(kernel, "translations").values()]
+               if kernel is not None else [])
     app.register_blueprint(bp)
     with app.app_context():
         try:

@@ -333,3 +333,31 @@ def test_registry_file_lists_clients_as_default():
     data = tomllib.loads((Path(__file__).parents[3] / "addons_registry.toml").read_text())
     assert data["plugins"]["clients"]["default"] is True
     assert REGISTRY.exists()
+
+
+def test_pages_speak_english_too(ui, sales_kernel):
+    from core.security.models import User
+    assert "Nowy klient" in text(ui.get("/clients/new"))
+    with sales_kernel.db.session() as s:
+        s.scalar(sa.select(User).where(User.login == "admin")).language = "en"
+    page = text(ui.get("/clients/new"))
+    assert "New client" in page and "Nowy klient" not in page
+    assert "First we check whether a client with this NIP" in page
+    page = text(ui.get("/clients/import"))
+    assert "Import clients from CSV or XLSX" in page
+
+
+def test_api_create_from_template(app):
+    c = app.test_client()
+    tpl = c.post("/api/v1/clients/template", headers=H(app), json={
+        "name": "Partnerzy", "kind": "company", "is_partner": True, "payment_days": 7}).json
+    r = c.post("/api/v1/clients/client/from-template", headers=H(app), json={
+        "template_id": tpl["id"], "kind": "company", "name": "Omega", "nip": NIP_A})
+    assert r.status_code == 201, r.json
+    assert r.json["is_partner"] is True and r.json["payment_days"] == 7
+    r = c.post("/api/v1/clients/client/from-template", headers=H(app), json={
+        "name": "Omega Kielce", "nip": NIP_A, "as": "branch", "duplicate_of": r.json["id"]})
+    assert r.status_code == 201 and r.json["head_office_id"] is not None
+    r = c.post("/api/v1/clients/client/from-template", headers=H(app), json={
+        "name": "Omega bis", "nip": NIP_A})
+    assert r.status_code == 409

@@ -9,16 +9,13 @@ Message ids are Polish (the default language); ``pl`` has an identity catalogue 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 UI = HERE.parent
 ROOT = UI.parents[2]
+sys.path.insert(0, str(ROOT))
 
 EN = {
     "Sesja wygasła": "Session expired", "Brak uprawnień": "Permission denied",
@@ -31,6 +28,10 @@ EN = {
     "Ta strona jest dostępna tylko dla administratora.": "This page is for administrators only.",
     "Brak uprawnienia: %(code)s": "Missing permission: %(code)s",
     "Tak": "Yes", "Nie": "No",
+    "Zadanie w tle": "Background job", "W kolejce": "Queued", "W toku": "Running",
+    "Ponawianie po błędzie": "Retrying after an error", "Zakończone": "Finished",
+    "Nieudane": "Failed", "Anulowane": "Cancelled", "Dalej": "Continue",
+    "Nie ma takiego zadania.": "There is no such job.",
     "Sekcja jest chwilowo niedostępna.": "This section is temporarily unavailable.",
     "To pole jest wymagane.": "This field is required.",
     "Podaj liczbę całkowitą.": "Enter a whole number.", "Podaj liczbę.": "Enter a number.",
@@ -212,37 +213,8 @@ EN = {
 
 
 def main() -> int:
-    pot = HERE / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract",
-                    "-F", str(UI / "babel.cfg"), "-k", "_", "-k", "gettext",
-                    "-k", "lazy_gettext", "--no-location", "--sort-output",
-                    "--project", "Kartoteka", "-o", str(pot), str(UI)], check=True,
-                   capture_output=True)
-    with pot.open("rb") as fh:
-        template = read_po(fh)
-    missing = []
-    for lang in ("pl", "en"):
-        with pot.open("rb") as fh:
-            cat = read_po(fh, locale=lang)
-        cat.locale = lang
-        cat.fuzzy = False
-        for msg in cat:
-            if not msg.id:
-                continue
-            if lang == "pl":
-                msg.string = msg.id
-            elif msg.id in EN:
-                msg.string = EN[msg.id]
-            else:
-                missing.append(msg.id)
-        out = HERE / lang / "LC_MESSAGES"
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "messages.po").open("wb") as fh:
-            write_po(fh, cat, width=100, omit_header=False, no_location=True)
-        with (out / "messages.mo").open("wb") as fh:
-            write_mo(fh, cat)
-    pot.unlink()
-    del template
+    from core.i18n import build_catalogue
+    missing = build_catalogue(UI, HERE, EN)
     if missing:
         print("missing English translations:", *missing, sep="\n  ")
         return 1
