@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from core.config import load_settings
 from core.kernel import Kernel
@@ -23,8 +22,14 @@ from core.plugins import discover
 PG_ENV = "KARTOTEKA_TEST_DATABASE_URL"
 
 
-def _require_servers() -> bool:
-    return os.environ.get("KARTOTEKA_REQUIRE_SERVERS") == "1"
+def servers_required() -> bool:
+    """True when a missing server must fail a test rather than skip it (CI=true or
+    KARTOTEKA_REQUIRE_SERVERS=1, as ``scripts/test.sh`` sets)."""
+    ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+    return ci or os.environ.get("KARTOTEKA_REQUIRE_SERVERS", "").strip() == "1"
+
+
+_require_servers = servers_required
 
 
 def backends() -> list:
@@ -33,23 +38,63 @@ def backends() -> list:
     return out
 
 
+def _libpq_url(url: str) -> str:
+    """``postgresql+psycopg://...`` -> ``postgresql://...`` for psycopg.connect()."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.startswith("postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {url!r}")
+    return "postgresql://" + rest
+
+
+def _with_database(url: str, name: str) -> str:
+    """``url`` with its database part replaced by ``name`` (keeps the scheme and the query)."""
+    scheme, _, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    query = ""
+    if slash and "?" in tail:
+        query = "?" + tail.split("?", 1)[1]
+    elif not slash and "?" in authority:
+        authority, query = authority.split("?", 1)
+        query = "?" + query
+    return f"{scheme}://{authority}/{name}{query}"
+
+
+def _admin_connect(base_url: str):
+    import psycopg
+
+    return psycopg.connect(_libpq_url(base_url), autocommit=True, connect_timeout=10)
+
+
+def fresh_pg_database(base_url: str, prefix: str = "kt") -> str:
+    """Create a uniquely named, empty database on the server of ``base_url`` and return
+    its URL, in the same form as ``base_url``. Drop it with
+    ``drop_pg_database(url)``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{prefix}_{worker}_{uuid.uuid4().hex[:10]}".lower()
+    with _admin_connect(base_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _with_database(base_url, name)
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop the database of ``url`` (made by ``fresh_pg_database``), closing its connections."""
+    import psycopg
+    from psycopg import sql
+
+    info = psycopg.conninfo.conninfo_to_dict(_libpq_url(url))
+    name = info.get("dbname")
+    if not name or name in ("postgres", "template0", "template1"):
+        raise ValueError(f"refusing to drop database {name!r}")
+    with _admin_connect(_with_database(url, "postgres")) as conn:
+        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        conn.execute(query)
+
+
 def fresh_pg_url(base_url: str) -> tuple[str, callable]:
     """Create a uniquely named database on the server of ``base_url``; return its URL and
     a function that drops it."""
-    url = sa.engine.make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"kt_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-
-    def drop():
-        eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with eng.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        eng.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
+    url = fresh_pg_database(base_url)
+    return url, lambda: drop_pg_database(url)
 
 
 @pytest.fixture(params=backends())

@@ -17,21 +17,17 @@ import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+
+from core.testing import drop_pg_database, servers_required
+from core.testing import fresh_pg_database as _fresh_pg_database
 
 PG_ENV = "KARTOTEKA_TEST_DATABASE_URL"
 REDIS_ENV = "KARTOTEKA_TEST_REDIS_URL"
 REDIS_SERVER_ENV = "KARTOTEKA_TEST_REDIS_SERVER"
 PG_BIN_ENV = "KARTOTEKA_TEST_PG_BIN"
-
-
-def servers_required() -> bool:
-    """True when a missing server must fail the test rather than skip it."""
-    ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-    return ci or os.environ.get("KARTOTEKA_REQUIRE_SERVERS", "").strip() == "1"
 
 
 def pg_url() -> str | None:
@@ -70,57 +66,9 @@ def require_redis() -> str:
 
 # -- PostgreSQL: one database per test / worker ---------------------------------------------------
 
-def _libpq_url(url: str) -> str:
-    """``postgresql+psycopg://...`` -> ``postgresql://...`` for psycopg.connect()."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.startswith("postgres"):
-        raise ValueError(f"not a PostgreSQL URL: {url!r}")
-    return "postgresql://" + rest
-
-
-def _with_database(url: str, name: str) -> str:
-    """``url`` with its database part replaced by ``name`` (keeps the scheme and the query)."""
-    scheme, _, rest = url.partition("://")
-    authority, slash, tail = rest.partition("/")
-    query = ""
-    if slash and "?" in tail:
-        query = "?" + tail.split("?", 1)[1]
-    elif not slash and "?" in authority:
-        authority, query = authority.split("?", 1)
-        query = "?" + query
-    return f"{scheme}://{authority}/{name}{query}"
-
-
-def _admin_connect(base_url: str):
-    import psycopg
-
-    return psycopg.connect(_libpq_url(base_url), autocommit=True, connect_timeout=10)
-
-
 def fresh_pg_database(base_url: str | None = None, prefix: str = "kt") -> str:
-    """Create a uniquely named, empty database on the server of ``base_url`` (default: the test
-    server) and return its URL, in the same form as ``base_url``. Drop it with
-    ``drop_pg_database(url)``."""
-    base_url = base_url or require_pg()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"{prefix}_{worker}_{uuid.uuid4().hex[:10]}".lower()
-    with _admin_connect(base_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(base_url, name)
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop the database of ``url`` (made by ``fresh_pg_database``), closing its connections."""
-    import psycopg
-    from psycopg import sql
-
-    info = psycopg.conninfo.conninfo_to_dict(_libpq_url(url))
-    name = info.get("dbname")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise ValueError(f"refusing to drop database {name!r}")
-    with _admin_connect(_with_database(url, "postgres")) as conn:
-        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        conn.execute(query)
+    """A fresh database on the test server (``core.testing.fresh_pg_database``)."""
+    return _fresh_pg_database(base_url or require_pg(), prefix)
 
 
 @pytest.fixture

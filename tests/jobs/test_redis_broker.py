@@ -1,14 +1,9 @@
 """Jobs through the real Redis broker (dramatiq): delivery, Redis down while business
 transactions commit, redelivery after a lost worker."""
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from core import jobs
@@ -16,59 +11,6 @@ from core.jobs_models import Job
 from tests.fixtures.plugins import jobsdemo
 
 REG = Path(__file__).resolve().parents[1] / "fixtures" / "addons_registry.toml"
-
-
-def _redis_binary():
-    path = os.environ.get("KARTOTEKA_TEST_REDIS_SERVER") or shutil.which("redis-server")
-    if not path:
-        if os.environ.get("KARTOTEKA_REQUIRE_SERVERS") == "1":
-            pytest.fail("redis-server required but not found")
-        pytest.skip("redis-server not installed")
-    return path
-
-
-class Redis:
-    """A private redis-server that a test may stop and start again on the same port."""
-
-    def __init__(self, tmp):
-        self.bin = _redis_binary()
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.tmp = tmp
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen([self.bin, "--port", str(self.port), "--bind",
-                                      "127.0.0.1", "--save", "", "--appendonly", "no",
-                                      "--dir", str(self.tmp)], stdout=subprocess.DEVNULL)
-        import redis
-        for _ in range(100):
-            try:
-                redis.Redis(port=self.port).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis did not start")
-
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    r = Redis(tmp_path)
-    r.start()
-    yield r
-    r.stop()
 
 
 def wait_for(pred, timeout=30):
