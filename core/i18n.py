@@ -213,6 +213,8 @@ def build_catalogue(source: Path, out: Path, english: dict[str, str], *,
             with pot.open("rb") as fh:
                 cat = read_po(fh, locale=lang)
             cat.fuzzy = False
+            # fixed dates: regenerating an unchanged catalogue changes no file
+            cat.creation_date = cat.revision_date = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
             for msg in cat:
                 if not msg.id:
                     continue
@@ -231,3 +233,12 @@ def build_catalogue(source: Path, out: Path, english: dict[str, str], *,
             with (folder / "messages.mo").open("wb") as fh:
                 write_mo(fh, cat)
     return missing
+
+
+def catalogue_main(source: Path, out: Path, english: dict[str, str]) -> int:
+    """The body of a ``make_catalogue`` script: build, report missing English, exit code."""
+    missing = build_catalogue(source, out, english)
+    if missing:
+        print("missing English translations:", *missing, sep="\n  ")
+        return 1
+    return 0

@@ -115,9 +115,14 @@ def _check_consent(given, withdrawn, purpose) -> None:
 
 @hookimpl
 def kartoteka_after_create(entity, record, session, user):
-    key = entity.key
-    if key == CLIENT:
+    if entity.key == CLIENT:
         _client_template_accounting(session, record)
+    _after_write(entity.key, record, session)
+
+
+def _after_write(key: str, record, session) -> None:
+    """After a create or update: facets checked, one default row, search text fresh."""
+    if key == CLIENT:
         _check_facets(session, record)
     elif key == "clients.address":
         _default_flag(session, Address, record, "kind")
@@ -157,14 +162,7 @@ def kartoteka_before_update(entity, record, changes, session, user):
 
 @hookimpl
 def kartoteka_after_update(entity, record, changes, session, user):
-    key = entity.key
-    if key == CLIENT:
-        _check_facets(session, record)
-    elif key == "clients.address":
-        _default_flag(session, Address, record, "kind")
-        services.refresh_search_text(session, record.client_id)
-    elif key == "clients.bank_account":
-        _default_flag(session, BankAccount, record)
+    _after_write(entity.key, record, session)
 
 
 @hookimpl

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
-from core.errors import DomainError, ValidationError
+from core.errors import DomainError, NotFoundError, ValidationError
 from core.web.api import api_dal, json_body
 from core.web.ui.common import commit, dal, rollback
 from core.web.ui.pages import page_blueprint
@@ -28,7 +28,6 @@ api = Blueprint("clients_api", __name__, url_prefix="/api/v1/clients")
 def _enabled():
     from flask import current_app
     if "clients" not in current_app.kernel.registry.plugins:
-        from core.errors import NotFoundError
         raise NotFoundError("Wtyczka 'clients' jest wyłączona.")
 
 
@@ -185,10 +184,7 @@ def import_mapping(run_id):
     d = dal()
     d.require(CLIENT, "import")
     from . import importer
-    run = d.session.get(ImportRun, run_id)
-    if run is None:
-        from core.errors import NotFoundError
-        raise NotFoundError(f"Import #{run_id} nie istnieje.")
+    run = _run_or_404(d, run_id)
     headers, sample = importer.preview(d.kernel, run)
     if request.method == "POST":
         mapping = {h: request.form.get(f"map-{i}") or "" for i, h in enumerate(headers)}
@@ -212,12 +208,16 @@ def import_mapping(run_id):
 def import_report(run_id):
     d = dal()
     d.require(CLIENT, "import")
-    run = d.session.get(ImportRun, run_id)
-    if run is None:
-        from core.errors import NotFoundError
-        raise NotFoundError(f"Import #{run_id} nie istnieje.")
+    run = _run_or_404(d, run_id)
     return render_template("clients/import_report.html", run=run,
                            title=_("Raport importu: %(f)s", f=run.filename))
+
+
+def _run_or_404(d, run_id: int) -> ImportRun:
+    run = d.session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFoundError(f"Import #{run_id} nie istnieje.")
+    return run
 
 
 # -- JSON API -------------------------------------------------------------------------------

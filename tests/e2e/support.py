@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +19,20 @@ ADMIN_PASSWORD = "admin-pass-1"
 def make_app(kernel):
     from core.web.app import create_app
     return create_app(kernel, testing=True)
+
+
+@contextmanager
+def live_server(app):
+    """Serve ``app`` over real HTTP on a free port of 127.0.0.1; yields the base URL."""
+    from werkzeug.serving import make_server
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(5)
 
 
 def ui_kernel(kernel_factory, install=UI_PLUGINS):

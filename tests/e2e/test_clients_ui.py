@@ -4,12 +4,9 @@ Screenshots go to ``test-artifacts/screenshots/clients-*.png``."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.e2e.support import make_app
+from tests.e2e.support import live_server, make_app
 from tests.e2e.test_ui_browser import browser, login, page, shot  # noqa: F401 - fixtures
 from tests.plugins.clients.conftest import REGISTRY
 
@@ -34,13 +31,8 @@ def server(kernel_factory):
         dal.create("clients.address", {"client_id": head.id, "city": "Kraków",
                                        "postal_code": "31-154", "street": "Długa",
                                        "building": "12", "is_default": True})
-    app = make_app(k)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with live_server(make_app(k)) as base:
+        yield base
 
 
 def test_company_from_template_duplicate_nip_as_branch_and_panel(server, page):  # noqa: F811

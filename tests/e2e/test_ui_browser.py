@@ -6,13 +6,11 @@ Screenshots of the main pages go to ``test-artifacts/screenshots/``."""
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.e2e.support import ADMIN_PASSWORD, ROOT, make_app, ui_kernel
+from tests.e2e.support import ADMIN_PASSWORD, ROOT, live_server, make_app, ui_kernel
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +39,8 @@ def kernel(kernel_factory):
 
 @pytest.fixture
 def server(kernel):
-    app = make_app(kernel)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    with live_server(make_app(kernel)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -71,12 +71,8 @@ EN = {
 
 def main() -> int:
     sys.path.insert(0, str(HERE.parents[2]))
-    from core.i18n import build_catalogue
-    missing = build_catalogue(HERE.parent, HERE, EN)
-    if missing:
-        print("missing English translations:", *missing, sep="\n  ")
-        return 1
-    return 0
+    from core.i18n import catalogue_main
+    return catalogue_main(HERE.parent, HERE, EN)
 
 
 if __name__ == "__main__":

@@ -213,12 +213,8 @@ EN = {
 
 
 def main() -> int:
-    from core.i18n import build_catalogue
-    missing = build_catalogue(UI, HERE, EN)
-    if missing:
-        print("missing English translations:", *missing, sep="\n  ")
-        return 1
-    return 0
+    from core.i18n import catalogue_main
+    return catalogue_main(UI, HERE, EN)
 
 
 if __name__ == "__main__":
