@@ -73,10 +73,12 @@ SECTIONS = [
     {"label": "Klient", "label_en": "Client",
      "fields": ["kind", "segment", "template_id", "name", "short_name", "is_institution",
                 "is_employee", "is_partner", "active"]},
-    {"label": "Firma", "label_en": "Company",
-     "fields": ["legal_form", "nip", "regon", "krs", "vat_eu", "head_office_id"]},
-    {"label": "Osoba fizyczna", "label_en": "Natural person",
+    {"label": "Firma", "label_en": "Company", "when": {"kind": "company"},
+     "fields": ["legal_form", "regon", "krs"]},
+    {"label": "Osoba fizyczna", "label_en": "Natural person", "when": {"kind": "person"},
      "fields": ["first_name", "last_name", "pesel", "birth_date"]},
+    {"label": "Identyfikacja i struktura", "label_en": "Identifiers and organisation",
+     "fields": ["nip", "vat_eu", "head_office_id"]},
     {"label": "Kontakt", "label_en": "Contact",
      "fields": ["email", "phone", "website", "offer_email", "contact_channel",
                 "contact_hours"]},
@@ -275,7 +277,8 @@ def register(ctx) -> None:
                                       "caretaker_id"], create_url="/clients/new",
              filters=["kind", "segment", "caretaker_id", "importance", "active",
                       "is_institution", "is_employee", "is_partner"])
-    ctx.view(CLIENT, "form", fields=FORM_FIELDS, sections=SECTIONS, children=[
+    ctx.view(CLIENT, "form", fields=FORM_FIELDS, sections=SECTIONS,
+             facet_tabs=["accounting", "printing"], children=[
         {"entity": "clients.address", "fk": "client_id", "label": "Adresy",
          "label_en": "Addresses",
          "fields": ["kind", "label", "street", "building", "unit", "postal_code", "city",

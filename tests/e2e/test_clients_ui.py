@@ -50,6 +50,11 @@ def test_company_from_template_duplicate_nip_as_branch_and_panel(server, page): 
     assert pg.get_by_label("Termin płatności (dni)").input_value() == "14"
     assert pg.get_by_label("Forma płatności").input_value() == "transfer"
     assert pg.locator("[name='accounting.vat_settlement']").input_value() == "standard"
+    # a company's form hides the natural-person section until the kind changes
+    assert not pg.get_by_label("PESEL").is_visible()
+    pg.get_by_label("Rodzaj").select_option("person")
+    assert pg.get_by_label("PESEL").is_visible() and not pg.get_by_label("KRS").is_visible()
+    pg.get_by_label("Rodzaj").select_option("company")
     pg.get_by_label("Telefon", exact=True).fill("601 234 567")
     shot(pg, "clients-form")
     pg.locator("#kt-save").click()

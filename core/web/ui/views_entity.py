@@ -473,7 +473,9 @@ def build_form(ent, view, record=None, form=None, errors=None, current=None):
         if ffields:
             label = (facet.label_en if lang() == "en" else facet.label) or facet.label \
                 or fname
-            facets.append({"name": fname, "label": label, "fields": ffields})
+            facets.append({"name": fname, "label": label, "fields": ffields,
+                           "tab": fname in ((view.options.get("facet_tabs") if view else None)
+                                            or ())})
     children = []
     for spec in child_specs(ent, view):
         rows = []
@@ -626,7 +628,8 @@ def _form_page(ent, view, record, ctx, status=200):
     tabs = render_slot(f"{ent.key}.form.tabs", ent, record)
     actions = visible_actions(registry(), ent.key, current_user()) if record is not None else []
     sections = [{"label": (sec.get("label_en") if lang() == "en" else None)
-                 or sec.get("label", ""), "fields": list(sec.get("fields", ()))}
+                 or sec.get("label", ""), "fields": list(sec.get("fields", ())),
+                 "when": next(iter((sec.get("when") or {}).items()), None)}
                 for sec in ((view.options.get("sections") if view else None) or [])]
     return render_template(
         "ui/form.html", ent=ent, record=record, tabs=tabs, actions=actions, sections=sections,

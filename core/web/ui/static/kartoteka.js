@@ -292,9 +292,21 @@
                 plugins: {legend: {display: (data.datasets || []).length > 1 || type === "pie" || type === "doughnut"}}}});
   }
 
+  // -- form sections shown only for some value of a field (e.g. kind = person) --------------
+  function initWhen(section) {
+    var form = section.closest("form");
+    var input = form && form.querySelector("[name='" + section.dataset.whenField + "']");
+    if (!input) { return; }
+    var wanted = section.dataset.whenValue.split(",");
+    function apply() { section.hidden = wanted.indexOf(input.value) < 0; }
+    input.addEventListener("change", apply);
+    apply();
+  }
+
   // -- wiring --------------------------------------------------------------------------------
   function init(root) {
     root = root || document;
+    root.querySelectorAll("[data-when-field]").forEach(initWhen);
     root.querySelectorAll("select.kt-relation").forEach(initRelation);
     root.querySelectorAll("form[data-dirty-warning]").forEach(watchDirty);
     root.querySelectorAll("#kt-calendar").forEach(initCalendar);
