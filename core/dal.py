@@ -205,7 +205,8 @@ class DataAccess:
         hidden = {f for f, m in self.fields(ent).items() if m == "hidden"}
         data = {}
         for name in ent.column_names():
-            if name in hidden or (only and name not in only and name != "id"):
+            if name in hidden or name in ent.excluded or (only and name not in only
+                                                          and name != "id"):
                 continue
             data[name] = _plain(getattr(record, name))
         for fname, facet in ent.facets.items():

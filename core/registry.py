@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import fields as mfields
-from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from marshmallow import validate
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 from sqlalchemy.orm import DeclarativeBase
 
 from core.errors import PluginError
@@ -73,6 +74,7 @@ class Entity:
     state_field: str | None = None       # for kanban
     audited: bool = True
     search: Callable | None = None       # search(select, q) -> select (e.g. FTS5/trigram)
+    excluded: frozenset = frozenset()    # columns kept out of the schema and the API
 
     @property
     def table(self) -> sa.Table:
@@ -231,6 +233,29 @@ class SeedSpec:
     plugin: str
 
 
+_INT_LIMITS = {sa.SmallInteger: 2**15, sa.BigInteger: 2**63, sa.Integer: 2**31}
+
+
+class BoundedConverter(ModelConverter):
+    """Adds the column's range to integer and fixed-point fields, so an out-of-range number
+    is a validation message naming the field rather than a database overflow."""
+
+    def _add_column_kwargs(self, kwargs: dict[str, Any], column: Any) -> None:
+        super()._add_column_kwargs(kwargs, column)
+        if kwargs.get("dump_only") or not hasattr(column, "type"):
+            return
+        t = column.type
+        if isinstance(t, sa.Integer) and not getattr(column, "primary_key", False):
+            limit = next(v for k, v in _INT_LIMITS.items() if isinstance(t, k))
+            kwargs["validate"].append(validate.Range(min=-limit, max=limit - 1))
+        elif (isinstance(t, sa.Numeric) and not isinstance(t, sa.Float)
+              and t.precision is not None):
+            limit = 10 ** (t.precision - (t.scale or 0))
+            kwargs["validate"].append(validate.Range(min=-limit, max=limit,
+                                                     min_inclusive=False,
+                                                     max_inclusive=False))
+
+
 def build_schema(entity_key: str, model: type, extra: dict | None = None,
                  exclude: Iterable[str] = ()) -> type[SQLAlchemyAutoSchema]:
     """A marshmallow-sqlalchemy schema for ``model``; ``id``, timestamps and ``version``
@@ -240,7 +265,7 @@ def build_schema(entity_key: str, model: type, extra: dict | None = None,
     meta = type("Meta", (), {
         "model": model, "load_instance": False, "include_fk": True,
         "include_relationships": False, "dump_only": dump_only,
-        "exclude": tuple(exclude),
+        "exclude": tuple(exclude), "model_converter": BoundedConverter,
     })
     attrs: dict[str, Any] = {"Meta": meta}
     attrs.update(extra or {})
@@ -384,6 +409,7 @@ class RegistrationContext:
             search_fields=list(search_fields), order_by=list(order_by), display=display,
             schema=build_schema(key, model, schema_fields, exclude),
             services=set(services), state_field=state_field, search=search,
+            excluded=frozenset(exclude),
         )
         self.registry.entities[key] = ent
         if permissions:

@@ -98,6 +98,11 @@ def build_spec(kernel, server: str = "") -> dict:
                          "requestBody": {"required": False, "content": {"application/json": {
                              "schema": {"type": "object"}}}},
                          "responses": {"200": {"description": "Wynik akcji"}, **errors}}})
+    # a plugin's own endpoints: ctx.extend("openapi_paths", (path, {method: operation}))
+    for path, operations in kernel.registry.extras.get("openapi_paths", []):
+        spec.path(path=path, operations={
+            m: {"security": security, **op, "responses": {**op.get("responses", {}), **errors}}
+            for m, op in operations.items()})
     doc = spec.to_dict()
     _as_served(doc, kernel)
     return doc

@@ -305,6 +305,18 @@ def _run(ctx, dal, run: ImportRun) -> dict:
     counts = {"created": 0, "updated": 0, "skipped": 0, "error": 0}
     report: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
+    default_templates: dict = {}        # kind -> its default template (held, so that the
+                                        # session's identity map answers every later get)
+
+    def with_template(values: dict) -> dict:
+        """``services.apply_template(s, values)``, the default template looked up once
+        per kind (the same template for every row of the import)."""
+        kind = values.get("kind") or "company"
+        if kind not in default_templates:
+            default_templates[kind] = services.default_template(s, kind)
+        template = default_templates[kind]
+        return services.apply_template(s, values, template.id) if template is not None \
+            else dict(values)
 
     def note(rowno, status, message=None):
         counts[status] += 1
@@ -330,13 +342,18 @@ def _run(ctx, dal, run: ImportRun) -> dict:
         nips = {v["nip"] for _, v, _, _ in parsed if v.get("nip")}
         pesels = {v["pesel"] for _, v, _, _ in parsed if v.get("pesel")}
         existing = {}
+        taken = set()           # every NIP/PESEL of the batch some client already has
         if nips:
             existing.update({("nip", n): i for n, i in s.execute(sa.select(
                 Client.nip, Client.id).where(Client.nip.in_(nips), Client.head_office_id
                                              .is_(None)))})
+            taken.update(("nip", n) for n in s.scalars(sa.select(Client.nip).where(
+                Client.nip.in_(nips))))
         if pesels:
             existing.update({("pesel", p): i for p, i in s.execute(sa.select(
                 Client.pesel, Client.id).where(Client.pesel.in_(pesels)))})
+            taken.update(("pesel", p) for p in s.scalars(sa.select(Client.pesel).where(
+                Client.pesel.in_(pesels))))
         inserts = []
         for rowno, values, address, iban in parsed:
             keys = [(f, values[f]) for f in ("nip", "pesel") if values.get(f)]
@@ -357,11 +374,11 @@ def _run(ctx, dal, run: ImportRun) -> dict:
                             dal.update("clients.client", match, values)
                     note(rowno, "updated", f"Klient #{match}.")
                     continue
-                full = dict(template_defaults or services.apply_template(s, values))
+                full = dict(template_defaults or with_template(values))
                 accounting = full.pop("accounting", None)
                 full.update(values)
                 rec = _Rec(**{k: v for k, v in full.items() if k != "template_id"})
-                services.prepare(s, rec, full)
+                _prepare(s, rec, full, check_unique=any(k in taken for k in keys))
                 full.pop("accounting", None)
                 inserts.append((rowno, full, address, iban, accounting))
             except DomainError as exc:
@@ -377,6 +394,20 @@ def _run(ctx, dal, run: ImportRun) -> dict:
     run.status = "checked" if run.dry_run else "done"
     s.flush()
     return {"run_id": run.id, "total": total, **counts, "dry_run": run.dry_run}
+
+
+def _prepare(s, rec: _Rec, values: dict, *, check_unique: bool) -> None:
+    """``services.prepare``; its per-row NIP/PESEL query is left out when the batch's
+    query already showed no client has the row's NIP or PESEL (duplicates within the file
+    are caught by ``seen``), which is what made the import slow on a large base."""
+    if check_unique or s.info.get(services.ALLOW_DUPLICATE):
+        services.prepare(s, rec, values)
+        return
+    s.info[services.ALLOW_DUPLICATE] = True
+    try:
+        services.prepare(s, rec, values)
+    finally:
+        s.info.pop(services.ALLOW_DUPLICATE, None)
 
 
 def _insert(s, dal, run: ImportRun, inserts) -> None:
@@ -395,8 +426,23 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
         payload.append(row)
     keys = sorted({k for r in payload for k in r})
     payload = [{k: r.get(k) for k in keys} for r in payload]
-    ids = list(s.scalars(sa.insert(Client).returning(Client.id, sort_by_parameter_order=True),
-                         payload))
+    # render_nulls: every row has the same columns, so the batch is one multi-row INSERT
+    # (without it the ORM leaves out each row's NULLs and splits the batch into many
+    # statements); the columns that have defaults are filled above
+    bulk = {"render_nulls": True}
+    if s.get_bind().dialect.name == "sqlite":
+        # SQLite cannot return a multi-row INSERT's ids in order (SQLAlchemy would insert
+        # row by row): number the rows as SQLite would (max + 1); the import holds the
+        # write lock, a concurrent writer would end in an error, never in wrong ids
+        first = (s.scalar(sa.select(sa.func.max(Client.id))) or 0) + 1
+        ids = list(range(first, first + len(payload)))
+        for cid, row in zip(ids, payload, strict=True):
+            row["id"] = cid
+        s.execute(sa.insert(Client), payload, execution_options=bulk)
+    else:
+        ids = list(s.scalars(sa.insert(Client).returning(Client.id,
+                                                         sort_by_parameter_order=True),
+                             payload, execution_options=bulk))
     addresses, accounts, accountings, audits = [], [], [], []
     for cid, (_rowno, _full, address, iban, acc) in zip(ids, inserts, strict=True):
         if address:
@@ -420,10 +466,10 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
                        "user_id": dal.user.id, "changes": {}, "at": now,
                        "note": f"Import #{run.id}: {run.filename}"})
     if addresses:
-        s.execute(sa.insert(Address), addresses)
+        s.execute(sa.insert(Address), addresses, execution_options=bulk)
     if accounts:
-        s.execute(sa.insert(BankAccount), accounts)
+        s.execute(sa.insert(BankAccount), accounts, execution_options=bulk)
     if accountings:
-        s.execute(sa.insert(Accounting), accountings)
+        s.execute(sa.insert(Accounting), accountings, execution_options=bulk)
     s.execute(sa.insert(AuditEntry), audits)
 

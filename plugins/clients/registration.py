@@ -141,7 +141,7 @@ def register(ctx) -> None:
                relations={"head_office_id": CLIENT, "template_id": "clients.template",
                           "caretaker_id": "core.user"},
                search_fields=["name", "nip", "email", "phone"], order_by=["name"],
-               display="name", exclude=["search_text", "anonymised_at"],
+               display="name", exclude=["search_text"],
                schema_fields=_loose("nip", "regon", "krs", "pesel", "vat_eu", "phone", "email",
                                     "offer_email")
                | {"name": mfields.String(allow_none=True, validate=lambda v: len(v) <= 255)},

@@ -34,6 +34,60 @@ def _enabled():
 def register(ctx) -> None:
     ctx.blueprint(pages)
     ctx.blueprint(api)
+    for path, operations in OPENAPI:
+        ctx.extend("openapi_paths", (path, operations))
+
+
+def _op(summary: str, *, params=(), body: dict | None = None, result: dict | None = None,
+        extra: dict | None = None) -> dict:
+    op = {"tags": ["clients"], "summary": summary,
+          "parameters": [{"name": n, "in": where, "required": where == "path",
+                          "schema": {"type": "integer" if where == "path" else "string"}}
+                         for n, where in params],
+          "responses": {"200": {"description": "OK", "content": {"application/json": {
+              "schema": result or {"type": "object"}}}}, **(extra or {})}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": body}}}
+    return op
+
+
+CLIENT_REF = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
+    "nip": {"type": "string", "nullable": True},
+    "head_office_id": {"type": "integer", "nullable": True}}}
+CONFLICT = {"409": {"description": "Klient o tym NIP/PESEL już istnieje (existing_id)"}}
+OPENAPI = [
+    ("/api/v1/clients/nip-check", {"get": _op(
+        "Czy NIP jest poprawny i którzy klienci go mają", params=[("nip", "query")])}),
+    ("/api/v1/clients/client/{rid}/payer", {"get": _op(
+        "Płatnik (centrala) dla dokumentu wystawionego na klienta", params=[("rid", "path")],
+        result=CLIENT_REF)}),
+    ("/api/v1/clients/client/{rid}/terms", {"get": _op(
+        "Warunki handlowe z dziedziczeniem po centrali i wykorzystanie limitu",
+        params=[("rid", "path")])}),
+    ("/api/v1/clients/client/{rid}/can-contact", {"get": _op(
+        "Czy wolno kontaktować się z klientem (zgody RODO)",
+        params=[("rid", "path"), ("channel", "query"), ("purpose", "query")],
+        result={"type": "object", "properties": {"allowed": {"type": "boolean"},
+                                                 "reason": {"type": "string"}}})}),
+    ("/api/v1/clients/client/{rid}/personal-data", {"get": _op(
+        "Eksport wszystkich danych osobowych klienta (RODO art. 15)",
+        params=[("rid", "path")])}),
+    ("/api/v1/clients/duplicates", {"get": _op(
+        "Kandydaci do scalenia", result={"type": "array", "items": {"type": "object"}})}),
+    ("/api/v1/clients/merge", {"post": _op(
+        "Scal klienta drop_id z keep_id", result=CLIENT_REF,
+        body={"type": "object", "required": ["keep_id", "drop_id"], "properties": {
+            "keep_id": {"type": "integer"}, "drop_id": {"type": "integer"}}})}),
+    ("/api/v1/clients/client/from-template", {"post": _op(
+        "Nowy klient z szablonu; as=branch|head_office z duplicate_of dla duplikatu NIP",
+        body={"type": "object", "properties": {
+            "template_id": {"type": "integer"}, "as": {"type": "string",
+                                                    "enum": ["branch", "head_office"]},
+            "duplicate_of": {"type": "integer"}}, "additionalProperties": True},
+        extra=CONFLICT)}),
+]
 
 
 # -- new client: template, NIP check, duplicate choices ------------------------------------

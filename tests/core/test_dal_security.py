@@ -105,7 +105,12 @@ def test_validation_errors_name_the_field_and_write_nothing(k):
         assert exc.value.field == "name"
         with pytest.raises(ValidationError, match="Nieznane pole"):
             dal.create("alpha.thing", {"name": "x", "colour": "red"})
-        assert dal.list("alpha.thing")[1] == 1
+        # a number the column cannot hold is the field's message, not a database overflow
+        with pytest.raises(ValidationError) as exc:
+            dal.create("alpha.thing", {"name": "x", "qty": 2**70})
+        assert exc.value.field == "qty"
+        assert dal.create("alpha.thing", {"name": "y", "qty": 2**31 - 1}).qty == 2**31 - 1
+        assert dal.list("alpha.thing")[1] == 2
 
 
 def test_stale_update_is_refused(k):

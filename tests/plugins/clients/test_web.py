@@ -130,6 +130,9 @@ def test_openapi_lists_client_entities(app):
     spec = app.test_client().get("/api/openapi.json", headers=H(app)).json
     assert "/api/v1/clients/client" in spec["paths"]
     assert "/api/v1/clients/consent" in spec["paths"]
+    assert spec["paths"]["/api/v1/clients/client/{rid}/payer"]["get"]["summary"].startswith(
+        "Płatnik")
+    assert "409" in spec["paths"]["/api/v1/clients/client/from-template"]["post"]["responses"]
 
 
 # -- HTML pages -----------------------------------------------------------------------------
