@@ -23,7 +23,7 @@ from core.errors import (
     PreconditionFailed,
     ValidationError,
 )
-from core.records import RecordRef, audit
+from core.records import AUDITED, RecordRef, audit
 from core.registry import Entity
 from core.security.access import field_modes, has_permission, rule_filter
 
@@ -396,8 +396,11 @@ class DataAccess:
                 first = next(iter(errors.items()))
                 raise ValidationError(f"{first[0]}: {first[1][0]}", field=first[0],
                                       errors=errors)
+        self.session.info.pop(AUDITED, None)
         result = action.handler(self, record, params)
-        if record is not None and "audit" in ent.services:
+        # an action whose handler wrote its own entry (e.g. with a note) is not listed twice
+        if record is not None and "audit" in ent.services and (ent.key, record.id, name) \
+                not in self.session.info.get(AUDITED, ()):
             audit(self.session, RecordRef(ent.key, record.id), name, user_id=self.user.id)
         self.session.flush()
         return result

@@ -295,12 +295,17 @@ def _jsonable(value):
     return str(value)
 
 
+AUDITED = "kartoteka.audited"     # session.info: (entity, id, action) audited so far
+
+
 def audit(session: Session, ref: RecordRef, action: str, *, user_id: int | None,
           changes: dict | None = None, note: str | None = None) -> AuditEntry:
     row = AuditEntry(entity=ref.entity, record_id=ref.id, action=action, user_id=user_id,
                      changes={k: [_jsonable(o), _jsonable(n)]
-                              for k, (o, n) in (changes or {}).items()}, note=note)
+                              for k, (o, n) in (changes or {}).items()},
+                     note=note[:500] if note else note)
     session.add(row)
+    session.info.setdefault(AUDITED, set()).add((ref.entity, ref.id, action))
     return row
 
 

@@ -61,6 +61,18 @@ def _dal():
     return _kernel().dal(g.db, _user())
 
 
+def plugin_api(plugin: str, import_name: str) -> Blueprint:
+    """The blueprint for a plugin's own JSON endpoints, at ``/api/v1/<plugin>``: a 404
+    problem while the plugin is disabled. Register it with ``ctx.blueprint``."""
+    bp = Blueprint(f"{plugin}_api", import_name, url_prefix=f"/api/v1/{plugin}")
+
+    @bp.before_request
+    def _enabled():
+        if plugin not in _kernel().registry.plugins:
+            raise NotFoundError(f"Wtyczka '{plugin}' jest wyłączona.")
+    return bp
+
+
 def api_dal():
     """For plugins' own API endpoints: the caller's DataAccess (401 problem when
     anonymous). Raise DomainErrors; the app turns them into problem responses."""

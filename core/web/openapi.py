@@ -18,6 +18,24 @@ PROBLEM = {"type": "object", "properties": {
         "type": "array", "items": {"type": "string"}}}}}
 
 
+def operation(tag: str, summary: str, *, params=(), body: dict | None = None,
+              result: dict | None = None, extra: dict | None = None) -> dict:
+    """An OpenAPI operation for a plugin's own JSON endpoint, for
+    ``ctx.extend("openapi_paths", (path, {"get": operation(...)}))``. ``params``: (name,
+    "path" | "query") pairs (path parameters are integers); ``body``/``result``: JSON
+    schemas; ``extra``: more responses by status. The error responses are added for you."""
+    op = {"tags": [tag], "summary": summary,
+          "parameters": [{"name": n, "in": where, "required": where == "path",
+                          "schema": {"type": "integer" if where == "path" else "string"}}
+                         for n, where in params],
+          "responses": {"200": {"description": "OK", "content": {"application/json": {
+              "schema": result or {"type": "object"}}}}, **(extra or {})}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": body}}}
+    return op
+
+
 def _problem(desc: str) -> dict:
     return {"description": desc,
             "content": {"application/problem+json": {"schema": {"$ref":

@@ -12,7 +12,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import multiprocessing
+import os
 import unicodedata
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from .models import Accounting, Address, BankAccount, Client, ImportRun
 
 BATCH = 1000
 REPORT_LIMIT = 5000
+PARALLEL_MIN_ROWS = 10 * BATCH       # from this size the rows are parsed in a second process
 
 TARGETS = [
     ("kind", "Rodzaj (firma/osoba)"), ("name", "Nazwa"), ("short_name", "Nazwa skrócona"),
@@ -91,7 +96,9 @@ def _store(kernel) -> AttachmentStore:
 
 
 def read_table(data: bytes, filename: str):
-    """(headers, row iterator) of a CSV (UTF-8 or Windows-1250; ; , or tab) or XLSX."""
+    """(headers, iterator of (row number, cells)) of a CSV (UTF-8 or Windows-1250; ; , or
+    tab) or XLSX; the header is row 1, blank rows are left out (their numbers too, so a
+    report points at the row the user sees in the spreadsheet)."""
     if filename.lower().endswith((".xlsx", ".xlsm")):
         import openpyxl
         try:
@@ -103,7 +110,7 @@ def read_table(data: bytes, filename: str):
             headers = [str(h).strip() if h is not None else "" for h in next(rows)]
         except StopIteration:
             raise ValidationError("Arkusz jest pusty.", field="file")
-        return headers, ([_cell(v) for v in r] for r in rows
+        return headers, ((n, [_cell(v) for v in r]) for n, r in enumerate(rows, 2)
                          if any(v not in (None, "") for v in r))
     for enc in ("utf-8-sig", "cp1250"):
         try:
@@ -126,7 +133,7 @@ def read_table(data: bytes, filename: str):
         raise ValidationError("Plik jest pusty.", field="file")
     if len(headers) < 2 and not any(headers):
         raise ValidationError("Plik nie ma nagłówka z nazwami kolumn.", field="file")
-    return headers, (r for r in reader if any(c.strip() for c in r))
+    return headers, ((n, r) for n, r in enumerate(reader, 2) if any(c.strip() for c in r))
 
 
 def _cell(v):
@@ -164,7 +171,7 @@ def create_run(dal, filename: str, stream) -> ImportRun:
 def preview(kernel, run: ImportRun, rows: int = 3) -> tuple[list[str], list[list[str]]]:
     headers, it = read_table(_data(kernel, run), run.filename)
     sample = []
-    for r in it:
+    for _rowno, r in it:
         sample.append(list(r) + [""] * (len(headers) - len(r)))
         if len(sample) >= rows:
             break
@@ -263,14 +270,15 @@ def _convert(values: dict) -> dict:
 
 
 class _Rec:
-    """A stand-in record for the validation rules (``services.prepare``)."""
+    """A stand-in record for the validation rules (``services.prepare``): every column
+    of a client, ``None`` unless given."""
 
     def __init__(self, **kw):
-        self.id = None
-        self.head_office_id = None
-        for c in Client.__table__.columns:
-            setattr(self, c.key, None)
         self.__dict__.update(kw)
+
+
+for _column in Client.__table__.columns:
+    setattr(_Rec, _column.key, None)
 
 
 def run_import(ctx, run_id: int) -> dict:
@@ -305,40 +313,25 @@ def _run(ctx, dal, run: ImportRun) -> dict:
     counts = {"created": 0, "updated": 0, "skipped": 0, "error": 0}
     report: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
-    default_templates: dict = {}        # kind -> its default template (held, so that the
-                                        # session's identity map answers every later get)
+    default_templates: dict = {}        # kind -> its default template's values
 
     def with_template(values: dict) -> dict:
-        """``services.apply_template(s, values)``, the default template looked up once
-        per kind (the same template for every row of the import)."""
+        """``services.apply_template(s, values)``, the default template read once per kind
+        (the same template for every row of the import)."""
         kind = values.get("kind") or "company"
         if kind not in default_templates:
-            default_templates[kind] = services.default_template(s, kind)
-        template = default_templates[kind]
-        return services.apply_template(s, values, template.id) if template is not None \
-            else dict(values)
+            template = services.default_template(s, kind)
+            default_templates[kind] = services.template_values(template) \
+                if template is not None else {}
+        return services.over_template(default_templates[kind], values)
 
     def note(rowno, status, message=None):
         counts[status] += 1
         if status != "created" and len(report) < REPORT_LIMIT:
             report.append({"row": rowno, "status": status, "message": message})
 
-    for start_at in range(0, total, BATCH):
-        chunk = rows[start_at:start_at + BATCH]
-        parsed = []
-        for offset, row in enumerate(chunk):
-            rowno = start_at + offset + 2          # the header is row 1
-            try:
-                values = _convert(_row_values(headers, row, run.mapping))
-                address = {k: values.pop(k) for k in ADDRESS if k in values}
-                if address.get("postal_code"):
-                    address["postal_code"] = validation.postal_code(
-                        address["postal_code"], address.get("country"))
-                iban = validation.iban(values.pop("iban", None))
-                services.normalise_client(values)
-                parsed.append((rowno, values, address, iban))
-            except DomainError as exc:
-                note(rowno, "error", exc.message)
+    def write(parsed):
+        """One batch of parsed rows: dedup against the base and the file, insert."""
         nips = {v["nip"] for _, v, _, _ in parsed if v.get("nip")}
         pesels = {v["pesel"] for _, v, _, _ in parsed if v.get("pesel")}
         existing = {}
@@ -386,6 +379,11 @@ def _run(ctx, dal, run: ImportRun) -> dict:
         if not run.dry_run and inserts:
             _insert(s, dal, run, inserts)
         counts["created"] += len(inserts)
+
+    for start_at, (parsed, errors) in _parsed_batches(headers, rows, run.mapping):
+        for rowno, message in errors:
+            note(rowno, "error", message)
+        write(parsed)
         ctx.progress(min(start_at + BATCH, total), total, "Import klientów")
     run.total = total
     run.created, run.updated = counts["created"], counts["updated"]
@@ -396,16 +394,66 @@ def _run(ctx, dal, run: ImportRun) -> dict:
     return {"run_id": run.id, "total": total, **counts, "dry_run": run.dry_run}
 
 
+def _parsed_batches(headers, rows, mapping):
+    """(index of the batch's first row in ``rows``, ``_parse`` result) for every batch, in
+    order. A large file is
+    parsed and validated in a second process, a few batches ahead of the writing (with two
+    cores the validation no longer adds to the database time; a thread would not do: the
+    GIL)."""
+    starts = range(0, len(rows), BATCH)
+    if len(rows) < PARALLEL_MIN_ROWS or (os.cpu_count() or 1) < 2:
+        for start_at in starts:
+            yield start_at, _parse(headers, rows[start_at:start_at + BATCH], mapping)
+        return
+    ahead: deque = deque()
+    first_pending = True        # batch 0 is parsed here while the second process starts
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        for start_at in starts[1:]:
+            ahead.append((start_at, pool.submit(_parse, headers,
+                                                rows[start_at:start_at + BATCH], mapping)))
+            if first_pending and len(ahead) >= 3:
+                first_pending = False
+                yield 0, _parse(headers, rows[:BATCH], mapping)
+            elif not first_pending and len(ahead) > 3:
+                first, future = ahead.popleft()
+                yield first, future.result()
+        if first_pending:
+            yield 0, _parse(headers, rows[:BATCH], mapping)
+        while ahead:
+            first, future = ahead.popleft()
+            yield first, future.result()
+
+
+def _parse(headers, chunk, mapping) -> tuple[list, list]:
+    """Read and validate one batch of (row number, cells) (no database): the parsed rows
+    and the errors as (row number, message)."""
+    parsed, errors = [], []
+    for rowno, row in chunk:
+        try:
+            values = _convert(_row_values(headers, row, mapping))
+            address = {k: values.pop(k) for k in ADDRESS if k in values}
+            if address.get("postal_code"):
+                address["postal_code"] = validation.postal_code(
+                    address["postal_code"], address.get("country"))
+            iban = validation.iban(values.pop("iban", None))
+            services.normalise_client(values)
+            parsed.append((rowno, values, address, iban))
+        except DomainError as exc:
+            errors.append((rowno, exc.message))
+    return parsed, errors
+
+
 def _prepare(s, rec: _Rec, values: dict, *, check_unique: bool) -> None:
     """``services.prepare``; its per-row NIP/PESEL query is left out when the batch's
     query already showed no client has the row's NIP or PESEL (duplicates within the file
     are caught by ``seen``), which is what made the import slow on a large base."""
     if check_unique or s.info.get(services.ALLOW_DUPLICATE):
-        services.prepare(s, rec, values)
+        services.prepare(s, rec, values, normalised=True)
         return
     s.info[services.ALLOW_DUPLICATE] = True
     try:
-        services.prepare(s, rec, values)
+        services.prepare(s, rec, values, normalised=True)
     finally:
         s.info.pop(services.ALLOW_DUPLICATE, None)
 
@@ -426,11 +474,10 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
         payload.append(row)
     keys = sorted({k for r in payload for k in r})
     payload = [{k: r.get(k) for k in keys} for r in payload]
-    # render_nulls: every row has the same columns, so the batch is one multi-row INSERT
-    # (without it the ORM leaves out each row's NULLs and splits the batch into many
-    # statements); the columns that have defaults are filled above
-    bulk = {"render_nulls": True}
-    if s.get_bind().dialect.name == "sqlite":
+    # Core inserts on the tables (not the ORM's bulk path, which inspects every row):
+    # every row has the same columns and the defaults are filled above
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
         # SQLite cannot return a multi-row INSERT's ids in order (SQLAlchemy would insert
         # row by row): number the rows as SQLite would (max + 1); the import holds the
         # write lock, a concurrent writer would end in an error, never in wrong ids
@@ -438,11 +485,10 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
         ids = list(range(first, first + len(payload)))
         for cid, row in zip(ids, payload, strict=True):
             row["id"] = cid
-        s.execute(sa.insert(Client), payload, execution_options=bulk)
+        _bulk_insert(conn, Client.__table__, payload)
     else:
-        ids = list(s.scalars(sa.insert(Client).returning(Client.id,
-                                                         sort_by_parameter_order=True),
-                             payload, execution_options=bulk))
+        ids = list(conn.execute(Client.__table__.insert().returning(
+            Client.__table__.c.id, sort_by_parameter_order=True), payload).scalars())
     addresses, accounts, accountings, audits = [], [], [], []
     for cid, (_rowno, _full, address, iban, acc) in zip(ids, inserts, strict=True):
         if address:
@@ -465,11 +511,22 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
         audits.append({"entity": "clients.client", "record_id": cid, "action": "import",
                        "user_id": dal.user.id, "changes": {}, "at": now,
                        "note": f"Import #{run.id}: {run.filename}"})
-    if addresses:
-        s.execute(sa.insert(Address), addresses, execution_options=bulk)
-    if accounts:
-        s.execute(sa.insert(BankAccount), accounts, execution_options=bulk)
-    if accountings:
-        s.execute(sa.insert(Accounting), accountings, execution_options=bulk)
-    s.execute(sa.insert(AuditEntry), audits)
+    for model, rows in ((Address, addresses), (BankAccount, accounts),
+                        (Accounting, accountings), (AuditEntry, audits)):
+        if rows:
+            _bulk_insert(conn, model.__table__, rows)
 
+
+def _bulk_insert(conn, table: sa.Table, rows: list[dict]) -> None:
+    """``conn.execute(table.insert(), rows)`` for rows that all have the same keys, the
+    values converted once by the columns' types and handed to the driver's executemany
+    (SQLAlchemy's per-row parameter handling cost as much as the database's own work)."""
+    keys = list(rows[0])
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    order = compiled.positiontup if compiled.positional else keys
+    processors = [table.c[k].type.bind_processor(conn.dialect) for k in order]
+    params = [tuple(p(r[k]) if p else r[k] for k, p in zip(order, processors, strict=True))
+              for r in rows]
+    if not compiled.positional:
+        params = [dict(zip(order, t, strict=True)) for t in params]
+    conn.exec_driver_sql(compiled.string, params)

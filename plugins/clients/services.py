@@ -78,12 +78,17 @@ def fold(text: str | None) -> str:
 
 def search_text_of(values: dict, city: str | None = None) -> str:
     """What the text search indexes: name, short name, names, NIP, PESEL, city, e-mail,
-    phone (digits too, so "601 234" finds "+48601234567")."""
-    phone = values.get("phone") or ""
-    parts = [values.get("name"), values.get("short_name"), values.get("first_name"),
-             values.get("last_name"), values.get("nip"), values.get("pesel"), city,
-             values.get("email"), phone, phone[3:] if phone.startswith("+48") else ""]
-    return fold(" ".join(p for p in parts if p))
+    phone (E.164, so "601234" finds "+48601234567"). A part already contained in the text
+    is left out (a person's names are in its name, a short name often is): the search
+    matches substrings, and every character less is less index to write."""
+    text = ""
+    for part in (values.get("name"), values.get("short_name"), values.get("first_name"),
+                 values.get("last_name"), values.get("nip"), values.get("pesel"), city,
+                 values.get("email"), values.get("phone")):
+        part = fold(part)
+        if part and part not in text:
+            text = f"{text} {part}" if text else part
+    return text
 
 
 def _client_values(client: Client) -> dict:
@@ -248,10 +253,13 @@ def check_head_office(session: Session, record: Client, head_office_id: int | No
         depth += 1
 
 
-def prepare(session: Session, record: Client, values: dict) -> dict:
+def prepare(session: Session, record: Client, values: dict, *,
+            normalised: bool = False) -> dict:
     """Normalise and check a client's new values; returns the normalised dict. Used by the
-    data-access hooks for create and update."""
-    normalise_client(values)
+    data-access hooks for create and update (``normalised``: the caller has already run
+    ``normalise_client`` on these values, e.g. the import)."""
+    if not normalised:
+        normalise_client(values)
     kind = values.get("kind", record.kind) or "company"
     if kind not in ("company", "person"):
         raise ValidationError("Rodzaj klienta: firma albo osoba fizyczna.", field="kind")
@@ -304,9 +312,12 @@ def apply_template(session: Session, values: dict, template_id: int | None = Non
         template = default_template(session, values.get("kind") or "company")
     if template is None:
         return dict(values)
-    out = template_values(template)
-    if values.get("kind") and values["kind"] != template.kind:
-        out["kind"] = values["kind"]
+    return over_template(template_values(template), values)
+
+
+def over_template(defaults: dict, values: dict) -> dict:
+    """``values`` over a template's ``template_values`` (the accounting facet merged)."""
+    out = dict(defaults)
     acc = dict(out.pop("accounting", {}))
     acc.update(values.get("accounting") or {})
     out.update({k: v for k, v in values.items() if k != "accounting"})

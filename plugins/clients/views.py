@@ -5,14 +5,16 @@ the personal-data export; and JSON endpoints for payer, terms, consents, NIP che
 from __future__ import annotations
 
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request
+from flask import Response, current_app, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
 from core.errors import DomainError, NotFoundError, ValidationError
-from core.web.api import api_dal, json_body
+from core.web.api import api_dal, json_body, plugin_api
+from core.web.openapi import operation
 from core.web.ui.common import commit, dal, rollback
 from core.web.ui.pages import page_blueprint
 
@@ -21,14 +23,7 @@ from .models import KINDS, Client, ImportRun
 
 CLIENT = "clients.client"
 pages = page_blueprint("clients_pages", __name__, url_prefix="/clients", plugin="clients")
-api = Blueprint("clients_api", __name__, url_prefix="/api/v1/clients")
-
-
-@api.before_request
-def _enabled():
-    from flask import current_app
-    if "clients" not in current_app.kernel.registry.plugins:
-        raise NotFoundError("Wtyczka 'clients' jest wyłączona.")
+api = plugin_api("clients", __name__)
 
 
 def register(ctx) -> None:
@@ -38,18 +33,7 @@ def register(ctx) -> None:
         ctx.extend("openapi_paths", (path, operations))
 
 
-def _op(summary: str, *, params=(), body: dict | None = None, result: dict | None = None,
-        extra: dict | None = None) -> dict:
-    op = {"tags": ["clients"], "summary": summary,
-          "parameters": [{"name": n, "in": where, "required": where == "path",
-                          "schema": {"type": "integer" if where == "path" else "string"}}
-                         for n, where in params],
-          "responses": {"200": {"description": "OK", "content": {"application/json": {
-              "schema": result or {"type": "object"}}}}, **(extra or {})}}
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": body}}}
-    return op
+_op = partial(operation, "clients")
 
 
 CLIENT_REF = {"type": "object", "properties": {
@@ -198,7 +182,6 @@ def personal_data(rid):
     d = dal()
     d.require(CLIENT, "personal_data")
     client = d.get(CLIENT, rid)
-    from flask import current_app
     data = services.personal_data(current_app.kernel, d.session, client.id)
     from core.records import RecordRef, audit
     audit(d.session, RecordRef(CLIENT, client.id), "personal_data", user_id=d.user.id,
@@ -309,7 +292,6 @@ def api_payer(rid):
 def api_terms(rid):
     d = api_dal()
     client = d.get(CLIENT, rid)
-    from flask import current_app
     t = services.effective_terms(d.session, client.id)
     exposure = services.credit_exposure(current_app.kernel, d.session, client.id)
     return jsonify({"payment_method": t.payment_method, "payment_days": t.payment_days,
@@ -336,7 +318,6 @@ def api_personal_data(rid):
     d = api_dal()
     d.require(CLIENT, "personal_data")
     client = d.get(CLIENT, rid)
-    from flask import current_app
     return jsonify(json.loads(json.dumps(
         services.personal_data(current_app.kernel, d.session, client.id), default=str)))
 

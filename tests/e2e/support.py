@@ -21,6 +21,29 @@ def make_app(kernel):
     return create_app(kernel, testing=True)
 
 
+def app_with_tokens(kernel, kernel_factory, users: dict[str, list[str]] | None = None):
+    """The app with API tokens in ``app.tokens``: "admin" (a superuser) and one per
+    ``users`` entry (login -> roles); ``bearer(app, who)`` gives the header."""
+    from core.security.services import create_token
+    users = {"ala": ["clients_salesperson"]} if users is None else users
+    tokens = {}
+    with kernel.db.session() as s:
+        _, tokens["admin"] = create_token(s, kernel_factory.admin(s), "t")
+        for login, roles in users.items():
+            _, tokens[login] = create_token(s, kernel_factory.user(s, login, roles=roles), "t")
+    app = make_app(kernel)
+    app.tokens = tokens
+    return app
+
+
+def bearer(app, who: str = "admin") -> dict:
+    return {"Authorization": f"Bearer {app.tokens[who]}"}
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
 @contextmanager
 def live_server(app):
     """Serve ``app`` over real HTTP on a free port of 127.0.0.1; yields the base URL."""

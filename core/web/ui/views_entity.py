@@ -744,6 +744,12 @@ def _user_names(ids) -> dict:
     return {u.id: str(u) for u in db().scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
+def _action_label(action) -> str | None:
+    if action is None:
+        return None
+    return (action.label_en if lang() == "en" else action.label) or action.label
+
+
 def informator(ent, record) -> dict:
     """The built-in sections of the information panel (by the entity's services)."""
     s = db()
@@ -752,7 +758,10 @@ def informator(ent, record) -> dict:
     if "audit" in ent.services:
         trail = list(reversed(audit_trail(s, ref)))[:100]
         names = _user_names(e.user_id for e in trail)
+        acts = registry().actions
         out["history"] = [{"at": e.at, "action": e.action, "user": names.get(e.user_id, "—"),
+                           "label": _action_label(acts.get((ent.key, e.action))),
+                           "note": e.note,
                            "changes": [(_field_text(ent, k), v[0] if v else None,
                                         v[1] if v and len(v) > 1 else None)
                                        for k, v in (e.changes or {}).items()
