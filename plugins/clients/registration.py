@@ -136,6 +136,7 @@ def register(ctx) -> None:
     from . import actions, jobs, panels, views
 
     dialect = ctx.kernel.db.dialect if ctx.kernel is not None else "sqlite"
+    engine = ctx.kernel.db.engine if ctx.kernel is not None else None
     ctx.entity(m.Client, label="Klient", label_en="Client", label_plural="Klienci",
                label_plural_en="Clients", fields=CLIENT_FIELDS,
                relations={"head_office_id": CLIENT, "template_id": "clients.template",
@@ -145,7 +146,7 @@ def register(ctx) -> None:
                schema_fields=_loose("nip", "regon", "krs", "pesel", "vat_eu", "phone", "email",
                                     "offer_email")
                | {"name": mfields.String(allow_none=True, validate=lambda v: len(v) <= 255)},
-               search=lambda stmt, q: services.search(stmt, q, dialect))
+               search=lambda stmt, q: services.search(stmt, q, dialect, engine))
     ctx.facet(CLIENT, m.Accounting, name="accounting", parent_key="client_id",
               label="Parametry księgowe", label_en="Accounting",
               fields={k: v for k, v in TEMPLATE_FIELDS.items()

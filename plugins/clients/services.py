@@ -113,20 +113,46 @@ def refresh_search_text(session: Session, client_id: int) -> None:
     sa.orm.attributes.set_committed_value(client, "search_text", text)
 
 
-def search(stmt: sa.Select, q: str, dialect: str = "sqlite") -> sa.Select:
-    """Text search for the client list: every word must occur in the search text. On
-    SQLite the FTS5 trigram table answers (it serves LIKE '%word%' from its index); on
-    PostgreSQL the pg_trgm GIN index does. Words shorter than 3 letters scan."""
-    fts = sa.table("clients_client_fts", sa.column("rowid"), sa.column("search_text"))
+FREQUENT_MATCHES = 20_000    # SQLite: from this many matches a word is "frequent"
+_FTS = sa.table("clients_client_fts", sa.column("rowid"))
+
+
+def search(stmt: sa.Select, q: str, dialect: str = "sqlite", engine=None) -> sa.Select:
+    """Text search for the client list: every word must occur in the search text.
+
+    PostgreSQL: ``LIKE '%word%'``, answered by the pg_trgm GIN index; the planner weighs it
+    against the order of the list with its statistics. SQLite has no such statistics, so
+    the FTS5 trigram table is asked first how common the word is (``engine``; a bounded
+    count, a millisecond): a rare word is looked up in the index (``id IN (MATCH)``, few
+    rows to sort), a frequent one ("warszawa", "gmail") is checked row by row while the
+    list is read in its order — the first page fills after a few hundred rows instead of
+    sorting a hundred thousand matches. Words shorter than 3 letters scan."""
     for term in [t for t in fold(q).split() if t]:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
             + "%"
-        if dialect == "sqlite" and len(term) >= 3 and not set(term) & set("%_\\"):
-            stmt = stmt.where(Client.id.in_(sa.select(fts.c.rowid).where(
-                fts.c.search_text.like(f"%{term}%"))))
+        like = Client.search_text.like(pattern, escape="\\")
+        if dialect != "sqlite" or len(term) < 3:
+            stmt = stmt.where(like)
+            continue
+        phrase = '"' + term.replace('"', '""') + '"'          # an FTS5 string: the substring
+        if engine is not None and _frequent(engine, phrase):
+            stmt = stmt.where(like)
         else:
-            stmt = stmt.where(Client.search_text.like(pattern, escape="\\"))
+            stmt = stmt.where(Client.id.in_(sa.select(_FTS.c.rowid).where(
+                sa.literal_column("clients_client_fts").op("MATCH")(phrase))))
     return stmt
+
+
+def _frequent(engine, phrase: str) -> bool:
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text(
+                "SELECT count(*) FROM (SELECT rowid FROM clients_client_fts "
+                "WHERE clients_client_fts MATCH :phrase LIMIT :limit)"),
+                {"phrase": phrase, "limit": FREQUENT_MATCHES}).scalar()
+    except sa.exc.DBAPIError:
+        return False
+    return found >= FREQUENT_MATCHES
 
 
 # -- validation and uniqueness --------------------------------------------------------------

@@ -443,7 +443,12 @@ def test_my_clients_rule_with_caretakers_and_substitutions(env):
 
 # -- text search ----------------------------------------------------------------------------
 
-def test_text_search_over_name_nip_city_email_phone(env):
+@pytest.mark.parametrize("frequent_from", [services.FREQUENT_MATCHES, 0],
+                         ids=["index", "row-by-row"])
+def test_text_search_over_name_nip_city_email_phone(env, monkeypatch, frequent_from):
+    # SQLite looks rare words up in the FTS5 index and checks frequent ones row by row:
+    # both ways find the same clients
+    monkeypatch.setattr(services, "FREQUENT_MATCHES", frequent_from)
     a = company(env, name="Zakład Stolarski Drewmax", nip=NIP_A, email="biuro@drewmax.pl",
                 phone="+48 17 850 12 34")
     b = company(env, name="Apteka pod Orłem", nip=NIP_B)
@@ -460,6 +465,7 @@ def test_text_search_over_name_nip_city_email_phone(env):
     assert find("178501234") == {a.id}                # phone digits
     assert find("orł") == {b.id}
     assert find("50%") == set()
+    assert find('drew"max') == set() and find('"drewmax"') == set()   # quotes are text
     env.dal.update(C, a.id, {"name": "Meble Drewmax"})
     assert find("stolarski") == set() and find("meble") == {a.id}
     env.dal.delete(C, b.id)
