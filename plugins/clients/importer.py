@@ -524,7 +524,8 @@ def _bulk_insert(conn, table: sa.Table, rows: list[dict]) -> None:
     keys = list(rows[0])
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
     order = compiled.positiontup if compiled.positional else keys
-    processors = [table.c[k].type.bind_processor(conn.dialect) for k in order]
+    processors = [table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                  for k in order]
     params = [tuple(p(r[k]) if p else r[k] for k, p in zip(order, processors, strict=True))
               for r in rows]
     if not compiled.positional:
