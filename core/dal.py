@@ -169,13 +169,19 @@ class DataAccess:
 
     def list(self, entity: str | Entity, *, filters: dict | None = None, q: str | None = None,
              order: list[str] | None = None, offset: int = 0, limit: int | None = 50,
-             count: bool = True) -> tuple[list, int | None]:
+             count: bool = True, count_limit: int | None = None) -> tuple[list, int | None]:
+        """(rows, total). ``count_limit``: count at most this many plus one — a total of
+        ``count_limit + 1`` means "more than ``count_limit``" (counting a million rows
+        costs more than reading the page)."""
         ent = self.entity(entity)
         stmt = self.filtered(ent, filters=filters, q=q)
         total = None
         if count:
+            counted = stmt.order_by(None)
+            if count_limit is not None:
+                counted = counted.limit(count_limit + 1)
             total = self.session.scalar(sa.select(sa.func.count()).select_from(
-                stmt.order_by(None).subquery()))
+                counted.subquery()))
         stmt = self.order(ent, stmt, order)
         if offset:
             stmt = stmt.offset(offset)

@@ -477,18 +477,10 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
     # Core inserts on the tables (not the ORM's bulk path, which inspects every row):
     # every row has the same columns and the defaults are filled above
     conn = s.connection()
-    if conn.dialect.name == "sqlite":
-        # SQLite cannot return a multi-row INSERT's ids in order (SQLAlchemy would insert
-        # row by row): number the rows as SQLite would (max + 1); the import holds the
-        # write lock, a concurrent writer would end in an error, never in wrong ids
-        first = (s.scalar(sa.select(sa.func.max(Client.id))) or 0) + 1
-        ids = list(range(first, first + len(payload)))
-        for cid, row in zip(ids, payload, strict=True):
-            row["id"] = cid
-        _bulk_insert(conn, Client.__table__, payload)
-    else:
-        ids = list(conn.execute(Client.__table__.insert().returning(
-            Client.__table__.c.id, sort_by_parameter_order=True), payload).scalars())
+    ids = _new_ids(conn, Client.__table__, len(payload))
+    for cid, row in zip(ids, payload, strict=True):
+        row["id"] = cid
+    _bulk_insert(conn, Client.__table__, payload)
     addresses, accounts, accountings, audits = [], [], [], []
     for cid, (_rowno, _full, address, iban, acc) in zip(ids, inserts, strict=True):
         if address:
@@ -517,17 +509,43 @@ def _insert(s, dal, run: ImportRun, inserts) -> None:
             _bulk_insert(conn, model.__table__, rows)
 
 
+def _new_ids(conn, table: sa.Table, n: int) -> list[int]:
+    """Ids for ``n`` new rows, taken before the insert (a multi-row INSERT cannot return
+    them in order everywhere). PostgreSQL: from the id column's sequence. SQLite: max + 1
+    onwards, as SQLite itself would number them; the import holds the write lock, so a
+    concurrent writer ends in an error, never in wrong ids."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+            "FROM generate_series(1, :n)"), {"table": table.name, "n": n}).scalars())
+    first = (conn.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + n))
+
+
 def _bulk_insert(conn, table: sa.Table, rows: list[dict]) -> None:
     """``conn.execute(table.insert(), rows)`` for rows that all have the same keys, the
-    values converted once by the columns' types and handed to the driver's executemany
-    (SQLAlchemy's per-row parameter handling cost as much as the database's own work)."""
+    values converted once by the columns' types: PostgreSQL takes them through COPY, the
+    others through the driver's executemany (SQLAlchemy's per-row parameter handling, and
+    on PostgreSQL parsing the multi-row statements, cost more than the database's work)."""
     keys = list(rows[0])
+    processors = {k: table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                  for k in keys}
+
+    def values(order):
+        procs = [processors[k] for k in order]
+        return [tuple(p(r[k]) if p else r[k] for k, p in zip(order, procs, strict=True))
+                for r in rows]
+
+    if conn.dialect.name == "postgresql":
+        columns = ", ".join(conn.dialect.identifier_preparer.quote(k) for k in keys)
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(
+                f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in values(keys):
+                copy.write_row(row)
+        return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
-    order = compiled.positiontup if compiled.positional else keys
-    processors = [table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-                  for k in order]
-    params = [tuple(p(r[k]) if p else r[k] for k, p in zip(order, processors, strict=True))
-              for r in rows]
+    order = list(compiled.positiontup) if compiled.positional else keys
+    params = values(order)
     if not compiled.positional:
         params = [dict(zip(order, t, strict=True)) for t in params]
     conn.exec_driver_sql(compiled.string, params)

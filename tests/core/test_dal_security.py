@@ -195,6 +195,9 @@ def test_filters_search_order_and_paging(k):
         assert total == 2
         rows, total = dal.list("alpha.thing", order=["name"], offset=1, limit=2)
         assert total == 5 and len(rows) == 2
+        # a capped count: at most limit + 1 ("more than 3"), exact when below the cap
+        assert dal.list("alpha.thing", limit=2, count_limit=3)[1] == 4
+        assert dal.list("alpha.thing", q="grab", count_limit=3)[1] == 2
         with pytest.raises(ValidationError, match="filtra"):
             dal.list("alpha.thing", filters={"qty__gte": "abc"})
         with pytest.raises(ValidationError, match="operator"):

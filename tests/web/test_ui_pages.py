@@ -197,6 +197,20 @@ def test_list_search_sort_filter_paginate_export(ui):
     assert Decimal(str(rows[1][4])) == Decimal("20.50")
 
 
+def test_list_of_many_rows_says_more_than(ui, monkeypatch):
+    from core.web.ui import views_entity
+    for name in ("A1", "A2", "A3"):
+        create_order(ui, name)
+    monkeypatch.setattr(views_entity, "COUNT_LIMIT", 2)        # as if 10,000 were exceeded
+    page = text(ui.get("/e/delta.order/?per_page=5"))
+    assert re.search(r'id="kt-total"[^>]*>ponad 2<', page)
+    assert "Strona 1<" in page and "Strona 1 z" not in page
+    assert 'aria-label="Następna strona"' in page
+    monkeypatch.setattr(views_entity, "COUNT_LIMIT", 3)        # exactly the limit: exact
+    page = text(ui.get("/e/delta.order/?per_page=5"))
+    assert re.search(r'id="kt-total"[^>]*>3<', page) and "Strona 1 z 1" in page
+
+
 def test_saved_filters_per_user(ui):
     r = ui.post("/e/delta.order/filters",
                 data={"name": "Zakończone", "params": json.dumps({"f.state": "done"})})

@@ -76,6 +76,7 @@ from .forms import (
 )
 
 PER_PAGE = 25
+COUNT_LIMIT = 10_000       # the list counts up to this many rows, then says "more than"
 EXPORT_LIMIT = 50_000
 
 
@@ -201,7 +202,8 @@ def entity_list(key):
     try:
         filters = dal_filters(ent, request.args)
         rows, total = d.list(ent, filters=filters, q=q, order=order,
-                             offset=(page - 1) * per_page, limit=per_page)
+                             offset=(page - 1) * per_page, limit=per_page,
+                             count_limit=COUNT_LIMIT)
     except DomainError as exc:
         rollback()
         error = exc.message
@@ -210,14 +212,18 @@ def entity_list(key):
     table = [{"id": r.id, "display": ent.display(r),
               "cells": [format_value(ent.fields[c], getattr(r, c), related=labels)
                         for c in cols]} for r in rows]
-    pages = max(1, -(-(total or 0) // per_page))
+    more = total is not None and total > COUNT_LIMIT      # "more than 10 000"
+    pages = max(1, -(-(min(total or 0, COUNT_LIMIT)) // per_page))
+    if more:
+        pages = max(pages, page + 1)
     saved = list(db().scalars(sa.select(SavedFilter).where(
         SavedFilter.user_id == current_user().id, SavedFilter.entity == key)
         .order_by(SavedFilter.name)))
     bulk = visible_actions(registry(), key, current_user(), bulk=True)
     return render_template(
         "ui/list.html", ent=ent, view=view, cols=[(c, ent.fields[c].text(lang())) for c in cols],
-        table=table, total=total, page=page, pages=pages, per_page=per_page, q=q or "",
+        table=table, total=min(total or 0, COUNT_LIMIT), more=more, page=page, pages=pages,
+        per_page=per_page, q=q or "",
         sort=sort, filters=list_filters(ent, view, modes), args=request.args, error=error,
         saved=saved, bulk_actions=bulk, can_create=d.can(ent, "create"),
         can_delete=d.can(ent, "delete"), query_args=_query_args,

@@ -164,6 +164,7 @@ EN = {
     "Usunąć zaznaczone rekordy?": "Delete the selected records?", "Wykonaj": "Run",
     "Zaznacz wszystkie": "Select all", "Zaznacz: %(r)s": "Select: %(r)s",
     "Brak rekordów.": "No records.", "Strona %(p)s z %(n)s": "Page %(p)s of %(n)s",
+    "Strona %(p)s": "Page %(p)s", "ponad %(n)s": "more than %(n)s",
     "Logowanie": "Log in", "Zaloguj się": "Log in", "Hasło": "Password", "Zaloguj": "Log in",
     "Oznacz wszystkie jako przeczytane": "Mark all as read", "Brak powiadomień.": "No notifications.",
     "Otwórz": "Open", "Przeczytane": "Read", "Wyszukiwanie": "Search",
