@@ -128,6 +128,9 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of page cache per connection (the default 2 MiB holds a fraction of the
+    # indexes of a large client base: every insert and search re-read pages)
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 

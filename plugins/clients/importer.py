@@ -18,6 +18,7 @@ import unicodedata
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -532,9 +533,23 @@ def _bulk_insert(conn, table: sa.Table, rows: list[dict]) -> None:
                   for k in keys}
 
     def values(order):
-        procs = [processors[k] for k in order]
-        return [tuple(p(r[k]) if p else r[k] for k, p in zip(order, procs, strict=True))
-                for r in rows]
+        get = itemgetter(*order)
+        convert = [(i, processors[k]) for i, k in enumerate(order) if processors[k]]
+        if len(order) == 1:
+            out = [[get(r)] for r in rows]
+        else:
+            out = [list(get(r)) for r in rows]
+        for i, p in convert:                 # the same value converted once (the
+            done: dict = {}                  # timestamps of a batch, flags, currencies)
+            for row in out:
+                v = row[i]
+                try:
+                    row[i] = done[v]
+                except KeyError:
+                    row[i] = done[v] = p(v)
+                except TypeError:            # unhashable (a JSON dict)
+                    row[i] = p(v)
+        return out
 
     if conn.dialect.name == "postgresql":
         columns = ", ".join(conn.dialect.identifier_preparer.quote(k) for k in keys)
@@ -545,7 +560,7 @@ def _bulk_insert(conn, table: sa.Table, rows: list[dict]) -> None:
         return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
     order = list(compiled.positiontup) if compiled.positional else keys
-    params = values(order)
+    params = [tuple(r) for r in values(order)]
     if not compiled.positional:
         params = [dict(zip(order, t, strict=True)) for t in params]
     conn.exec_driver_sql(compiled.string, params)

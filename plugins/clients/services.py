@@ -113,7 +113,8 @@ def refresh_search_text(session: Session, client_id: int) -> None:
     sa.orm.attributes.set_committed_value(client, "search_text", text)
 
 
-FREQUENT_MATCHES = 20_000    # SQLite: from this many matches a word is "frequent"
+FREQUENT_MATCHES = 40_000      # SQLite: from this many matches a word is "frequent" ...
+COMMON_MATCHES = 100_000       # ... and from this many "common"
 _FTS = sa.table("clients_client_fts", sa.column("rowid"))
 
 
@@ -123,10 +124,12 @@ def search(stmt: sa.Select, q: str, dialect: str = "sqlite", engine=None) -> sa.
     PostgreSQL: ``LIKE '%word%'``, answered by the pg_trgm GIN index; the planner weighs it
     against the order of the list with its statistics (see below). SQLite has none, so
     the FTS5 trigram table is asked first how common the word is (``engine``; a bounded
-    count, a millisecond): a rare word is looked up in the index (``id IN (MATCH)``, few
-    rows to sort), a frequent one ("warszawa", "gmail") is checked row by row while the
-    list is read in its order — the first page fills after a few hundred rows instead of
-    sorting a hundred thousand matches. Words shorter than 3 letters scan."""
+    count): a rare word is looked up in the index (``id IN (MATCH)``, few rows to sort); a
+    frequent one ("gmail", "pracownia") is gathered from the index once and the list read
+    in its order checks ids against it (no sorting of tens of thousands of rows, no row
+    reads, and no surprise when the matches sit in one part of the alphabet); a common
+    one ("warszawa", a tenth of the base) is checked row by row while the list is read —
+    the first page fills after a few hundred rows. Words shorter than 3 letters scan."""
     for term in [t for t in fold(q).split() if t]:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
             + "%"
@@ -143,24 +146,31 @@ def search(stmt: sa.Select, q: str, dialect: str = "sqlite", engine=None) -> sa.
             stmt = stmt.where(like)
             continue
         phrase = '"' + term.replace('"', '""') + '"'          # an FTS5 string: the substring
-        if engine is not None and _frequent(engine, phrase):
+        matches = _matches(engine, phrase) if engine is not None else 0
+        in_index = sa.select(_FTS.c.rowid).where(
+            sa.literal_column("clients_client_fts").op("MATCH")(phrase))
+        if matches >= COMMON_MATCHES:
             stmt = stmt.where(like)
+        elif matches >= FREQUENT_MATCHES:
+            # "+id": SQLite may not look the matches up by id and sort them; it reads the
+            # list in order and checks each id against the matches gathered once
+            stmt = stmt.where(sa.literal_column("+clients_client.id").in_(in_index))
         else:
-            stmt = stmt.where(Client.id.in_(sa.select(_FTS.c.rowid).where(
-                sa.literal_column("clients_client_fts").op("MATCH")(phrase))))
+            stmt = stmt.where(Client.id.in_(in_index))
     return stmt
 
 
-def _frequent(engine, phrase: str) -> bool:
+def _matches(engine, phrase: str) -> int:
+    """How many clients the FTS5 index finds for ``phrase``, counted up to
+    ``COMMON_MATCHES``."""
     try:
         with engine.connect() as conn:
-            found = conn.execute(sa.text(
+            return conn.execute(sa.text(
                 "SELECT count(*) FROM (SELECT rowid FROM clients_client_fts "
                 "WHERE clients_client_fts MATCH :phrase LIMIT :limit)"),
-                {"phrase": phrase, "limit": FREQUENT_MATCHES}).scalar()
+                {"phrase": phrase, "limit": COMMON_MATCHES}).scalar()
     except sa.exc.DBAPIError:
-        return False
-    return found >= FREQUENT_MATCHES
+        return 0
 
 
 # -- validation and uniqueness --------------------------------------------------------------

@@ -443,12 +443,15 @@ def test_my_clients_rule_with_caretakers_and_substitutions(env):
 
 # -- text search ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("frequent_from", [services.FREQUENT_MATCHES, 0],
-                         ids=["index", "row-by-row"])
-def test_text_search_over_name_nip_city_email_phone(env, monkeypatch, frequent_from):
-    # SQLite looks rare words up in the FTS5 index and checks frequent ones row by row:
-    # both ways find the same clients
+@pytest.mark.parametrize("frequent_from,common_from",
+                         [(services.FREQUENT_MATCHES, services.COMMON_MATCHES), (0, 10**9),
+                          (0, 0)], ids=["rare", "frequent", "common"])
+def test_text_search_over_name_nip_city_email_phone(env, monkeypatch, frequent_from,
+                                                    common_from):
+    # SQLite looks rare words up in the FTS5 index, checks the list against the matches
+    # of frequent ones and checks common ones row by row: all ways find the same clients
     monkeypatch.setattr(services, "FREQUENT_MATCHES", frequent_from)
+    monkeypatch.setattr(services, "COMMON_MATCHES", common_from)
     a = company(env, name="Zakład Stolarski Drewmax", nip=NIP_A, email="biuro@drewmax.pl",
                 phone="+48 17 850 12 34")
     b = company(env, name="Apteka pod Orłem", nip=NIP_B)
