@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import partial
 
 from flask import flash, jsonify, redirect, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from core.errors import DomainError, NotFoundError, PermissionDenied, ValidationError
 from core.security.access import has_permission
@@ -104,9 +106,11 @@ def fetch(client_id):
             services.apply(d, client.id, fields, source=source,
                            expected_version=request.form.get("version") or None)
             commit()
-            flash(f"Przejęto dane z rejestru {SOURCE_LABELS[source]}: "
-                  + ", ".join(services.PROPOSAL_FIELDS[f] for f in fields
-                              if f in services.PROPOSAL_FIELDS) + ".", "success")
+            names = services.PROPOSAL_FIELDS_EN if get_locale().language == "en" \
+                else services.PROPOSAL_FIELDS
+            flash(_("Przejęto dane z rejestru %(source)s: %(fields)s.",
+                    source=SOURCE_LABELS[source],
+                    fields=", ".join(names[f] for f in fields if f in names)), "success")
             return redirect(back)
         except DomainError as exc:
             rollback()
@@ -162,7 +166,7 @@ def lookup():
     return render_template("registries/lookup.html", nip=nip, source=source,
                            proposal=proposal, error=error, existing=existing, new_url=new_url,
                            address_line=services.address_line,
-                           title="Sprawdź NIP w rejestrach")
+                           title=_("Sprawdź NIP w rejestrach"))
 
 
 # -- bulk verification -----------------------------------------------------------------------
@@ -181,13 +185,13 @@ def bulk():
             return redirect(f"/jobs/{run.job_id}?next=/registries/bulk/{run.id}")
         except ValueError:
             rollback()
-            flash("Identyfikatory klientów to liczby oddzielone przecinkami.", "danger")
+            flash(_("Identyfikatory klientów to liczby oddzielone przecinkami."), "danger")
         except DomainError as exc:
             rollback()
             flash(exc.message, "danger")
     runs = d.session.scalars(_runs_query(d.user).limit(30))
     return render_template("registries/bulk.html", runs=list(runs), labels=SOURCE_LABELS,
-                           title="Weryfikacja zbiorcza w rejestrach")
+                           title=_("Weryfikacja zbiorcza w rejestrach"))
 
 
 def _runs_query(user):
@@ -211,7 +215,7 @@ def bulk_report(run_id):
     _require(d.user, services.PERM_BULK)
     run = _run_for(d.user, run_id)
     return render_template("registries/bulk_report.html", run=run, labels=SOURCE_LABELS,
-                           title=f"Weryfikacja zbiorcza #{run.id}")
+                           title=_("Weryfikacja zbiorcza #%(id)s", id=run.id))
 
 
 # -- settings --------------------------------------------------------------------------------
@@ -230,7 +234,7 @@ def settings_page():
         try:
             config.update_settings(d.session, values)
             commit()
-            flash("Zapisano ustawienia rejestrów.", "success")
+            flash(_("Zapisano ustawienia rejestrów."), "success")
             return redirect("/registries/settings")
         except DomainError as exc:
             rollback()
@@ -240,7 +244,7 @@ def settings_page():
     commit()
     return render_template("registries/settings.html", s=row, errors=errors,
                            urls=config.DEFAULT_URLS, effective=config.endpoints(row),
-                           title="Ustawienia rejestrów"), 422 if errors else 200
+                           title=_("Ustawienia rejestrów")), 422 if errors else 200
 
 
 # -- JSON API ----------------------------------------------------------------------------------

@@ -59,6 +59,12 @@ EN = {
     "Wynik jest nieaktualny po": "A result goes stale after", "dniach.": "days.",
     # settings.html
     "Ustawienia rejestrów": "Registry settings",
+    "Identyfikatory klientów to liczby oddzielone przecinkami.":
+        "Client ids are numbers separated by commas.",
+    "Przejęto dane z rejestru %(source)s: %(fields)s.":
+        "Data taken over from %(source)s: %(fields)s.",
+    "Weryfikacja zbiorcza #%(id)s": "Bulk verification #%(id)s",
+    "Zapisano ustawienia rejestrów.": "Registry settings saved.",
     "Środowisko i adresy usług": "Environment and service endpoints",
     "Środowisko": "Environment", "Testowe": "Test", "Produkcyjne": "Production",
     "Limit czasu odpowiedzi (s)": "Response timeout (s)",
