@@ -160,6 +160,15 @@ def search(stmt: sa.Select, q: str, dialect: str = "sqlite", engine=None) -> sa.
     return stmt
 
 
+def optimise_search_index(session: Session) -> bool:
+    """SQLite: FTS5 'optimize' (all segments merged into one); False elsewhere."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    session.execute(sa.text("INSERT INTO clients_client_fts(clients_client_fts) "
+                            "VALUES ('optimize')"))
+    return True
+
+
 def _matches(engine, phrase: str) -> int:
     """How many clients the FTS5 index finds for ``phrase``, counted up to
     ``COMMON_MATCHES``."""

@@ -409,6 +409,22 @@ def test_reminder_job_runs_through_the_jobs_system(kernel, env):
     assert "clients.daily_reminders" in kernel.registry.schedules
 
 
+def test_weekly_search_index_upkeep_keeps_search_working(kernel, env):
+    from core import jobs
+    a = company(env, name="Zakład Optymalny", nip=NIP_A)
+    env.session.commit()
+    with kernel.db.session() as s:
+        jobs.enqueue(s, "clients.optimise_search")
+    assert jobs.drain(kernel) == 1
+    with kernel.db.session() as s:
+        from core.jobs_models import Job
+        job = s.scalar(sa.select(Job).where(Job.name == "clients.optimise_search"))
+        assert job.state == "done"
+        assert job.result == {"optimised": kernel.db.dialect == "sqlite"}
+    assert [r.id for r in env.dal.list(C, q="optymaln")[0]] == [a.id]
+    assert kernel.registry.schedules["clients.weekly_search_upkeep"].cron == "30 2 * * 0"
+
+
 # -- record rule "my clients" ---------------------------------------------------------------
 
 def test_my_clients_rule_with_caretakers_and_substitutions(env):
