@@ -93,8 +93,8 @@ def load_demo(kernel, session) -> None:
         c = Client(kind="company", name=name, short_name=short, legal_form=form, nip=nip,
                    regon=_regon(f"{14_000_000 + i * 131:08d}"), krs=krs, importance=imp,
                    segment="potential" if i in (3, 6) else "standard",
-                   email=f"biuro@{short.lower().replace(' ', '')}.example.pl".replace("„", "")
-                   .replace("”", ""), phone=f"+4822{5550100 + i:07d}",
+                   email=f"biuro@{services.name_key(short).replace(' ', '')}.example.pl",
+                   phone=f"+4822{5550100 + i:07d}",
                    template_id=company_tpl.id if company_tpl else None,
                    payment_method="transfer", payment_days=14 if i % 2 else 30,
                    credit_limit=10000 + 5000 * i, currency="PLN",
