@@ -123,13 +123,15 @@ def search(stmt: sa.Select, q: str, dialect: str = "sqlite", engine=None) -> sa.
 
     PostgreSQL: ``LIKE '%word%'``, answered by the pg_trgm GIN index; the planner weighs it
     against the order of the list with its statistics (see below). SQLite has none, so
-    the FTS5 trigram table is asked first how common the word is (``engine``; a bounded
-    count): a rare word is looked up in the index (``id IN (MATCH)``, few rows to sort); a
-    frequent one ("gmail", "pracownia") is gathered from the index once and the list read
-    in its order checks ids against it (no sorting of tens of thousands of rows, no row
-    reads, and no surprise when the matches sit in one part of the alphabet); a common
-    one ("warszawa", a tenth of the base) is checked row by row while the list is read —
-    the first page fills after a few hundred rows. Words shorter than 3 letters scan."""
+    the FTS5 trigram table is asked first how common the word is (``engine``; a count up
+    to ``COMMON_MATCHES``). A word with fewer than ``FREQUENT_MATCHES`` matches ("gmail",
+    "pracownia" in a million clients) is looked up in the index and its matches sorted
+    (``id IN (MATCH)``; the cost grows with the matches, wherever they sit in the
+    alphabet). A frequent one ("info@") is gathered from the index once and the list,
+    read in its order, checks ids against it (no sorting of tens of thousands of rows; slow
+    only when the matches all sit late in the alphabet). A common one ("warszawa", a tenth
+    of the base) is checked row by row while the list is read — the first page fills after
+    a few hundred rows. Words shorter than 3 letters scan."""
     for term in [t for t in fold(q).split() if t]:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
             + "%"
