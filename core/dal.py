@@ -113,20 +113,26 @@ class DataAccess:
                 return [self._coerce(ent, name, v) for v in value]
             if value is None or not isinstance(value, str):
                 return value
-            typ = col.type
-            pytype = getattr(typ, "impl_instance", None) or typ
-            pytype = pytype.python_type
+            typ = getattr(col.type, "impl_instance", None) or col.type
+            try:
+                pytype = typ.python_type
+            except NotImplementedError:      # a type without one: compared as given
+                return value
             if pytype is bool:
                 return _truthy(value)
-            if pytype in (int, decimal.Decimal, float):
+            if pytype is int:
+                number = int(value)
+                if not -2**63 <= number < 2**63:     # no database column holds it
+                    raise ValueError(value)
+                return number
+            if pytype in (decimal.Decimal, float):
                 return pytype(value)
             if pytype is dt.datetime:
                 v = dt.datetime.fromisoformat(value)
                 return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
             if pytype is dt.date:
                 return dt.date.fromisoformat(value)
-        # python_type raises NotImplementedError for types without one: keep the string
-        except (ValueError, decimal.InvalidOperation, NotImplementedError):
+        except (ValueError, decimal.InvalidOperation):
             raise ValidationError(f"Nieprawidłowa wartość filtra pola '{name}': {value!r}",
                                   field=name)
         return value

@@ -200,6 +200,8 @@ def test_filters_search_order_and_paging(k):
         assert dal.list("alpha.thing", q="grab", count_limit=3)[1] == 2
         with pytest.raises(ValidationError, match="filtra"):
             dal.list("alpha.thing", filters={"qty__gte": "abc"})
+        with pytest.raises(ValidationError, match="filtra"):     # no column holds it
+            dal.list("alpha.thing", filters={"qty": str(2**70)})
         with pytest.raises(ValidationError, match="operator"):
             dal.list("alpha.thing", filters={"qty__near": "1"})
 
