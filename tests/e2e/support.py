@@ -44,6 +44,45 @@ def page_text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def logged_in(app) -> UIClient:
+    """A browser-like test client of ``app``, logged in as the admin."""
+    c = UIClient(app)
+    assert c.login().status_code == 302
+    return c
+
+
+def fuzz_api(app, token: str, *, max_examples: int, path_contains: str = "") -> list[str]:
+    """schemathesis over ``/api/openapi.json`` of ``app`` as the token's user: every
+    operation (whose path contains ``path_contains``) gets ``max_examples`` deterministic
+    generated cases; none may answer 5xx or differ from the documented schema. Returns the
+    operations checked ("GET /api/v1/...")."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import checks
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    schema.config.headers = {"Authorization": f"Bearer {token}"}
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if path_contains not in operation.path:
+            continue
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def run(case):
+            response = case.call()
+            assert response.status_code < 500, (case.method, case.path, response.text[:500])
+            case.validate_response(response, checks=[
+                checks.not_a_server_error, checks.response_schema_conformance,
+                checks.content_type_conformance])
+
+        run()
+        checked.append(f"{operation.method.upper()} {operation.path}")
+    return checked
+
+
 @contextmanager
 def live_server(app):
     """Serve ``app`` over real HTTP on a free port of 127.0.0.1; yields the base URL."""

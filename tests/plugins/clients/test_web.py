@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from plugins.clients.models import Accounting, Client, ImportRun
-from tests.e2e.support import UIClient, app_with_tokens, bearer, page_text
+from tests.e2e.support import app_with_tokens, bearer, logged_in, page_text
 
 from .conftest import REGISTRY
 
@@ -30,9 +30,7 @@ text = page_text
 
 @pytest.fixture
 def ui(app):
-    c = UIClient(app)
-    assert c.login().status_code == 302
-    return c
+    return logged_in(app)
 
 
 # -- REST API -------------------------------------------------------------------------------

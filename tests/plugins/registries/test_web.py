@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core import jobs
 from plugins.clients.models import Address, Client
 from plugins.registries.models import BulkRun, Settings, Verification
-from tests.e2e.support import UIClient, app_with_tokens, bearer, page_text
+from tests.e2e.support import UIClient, app_with_tokens, bearer, logged_in, page_text
 
 from .fakes import FOREIGN_ACCOUNT, KOWALSKI_NIP, ORLEN_ACCOUNTS, ORLEN_NIP, ROZA_NIP
 
@@ -30,9 +30,7 @@ text = page_text
 
 @pytest.fixture
 def ui(app):
-    c = UIClient(app)
-    assert c.login().status_code == 302
-    return c
+    return logged_in(app)
 
 
 def make_client(kernel, name="Orlen", nip=ORLEN_NIP, accounts=()):
