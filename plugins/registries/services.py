@@ -494,7 +494,7 @@ def verify(dal, client_id: int, *, sources=(VIES, WHITELIST), use_cache: bool = 
         raise ValidationError("Klient nie ma NIP ani numeru VAT UE — nie ma czego "
                               "weryfikować.", field="nip")
     return verify_client(dal.session, dal.kernel, client, user_id=dal.user.id,
-                         sources=sources, use_cache=use_cache)
+                         sources=_parse_sources(sources), use_cache=use_cache)
 
 
 # -- the information panel --------------------------------------------------------------------
@@ -590,7 +590,9 @@ def format_nrb(nrb: str) -> str:
 
 # -- bulk verification ------------------------------------------------------------------------
 
-def _visible_client_ids(dal, ids=None, *, all_active: bool = False) -> list[int]:
+def visible_client_ids(dal, ids=None, *, all_active: bool = False) -> list[int]:
+    """Ids of the clients (of ``ids``, or all / all active) the user may read and that
+    have a NIP or an EU VAT number to check."""
     stmt = dal.select(CLIENT).with_only_columns(Client.id).order_by(Client.id)
     if all_active:
         stmt = stmt.where(Client.active.is_(True))
@@ -601,7 +603,13 @@ def _visible_client_ids(dal, ids=None, *, all_active: bool = False) -> list[int]
 
 
 def _parse_sources(sources) -> list[str]:
-    out = [s for s in (sources or (VIES, WHITELIST)) if s]
+    """The sources asked for (a list, or "vies,whitelist"); both when none."""
+    if isinstance(sources, str):
+        sources = sources.split(",")
+    if sources and (not isinstance(sources, list | tuple)
+                    or not all(isinstance(s, str) for s in sources)):
+        raise ValidationError("Źródła weryfikacji: vies, whitelist.", field="sources")
+    out = [s.strip() for s in (sources or (VIES, WHITELIST)) if s.strip()]
     bad = [s for s in out if s not in CHECKS]
     if bad or not out:
         raise ValidationError("Źródła weryfikacji: vies, whitelist.", field="sources")
@@ -618,7 +626,7 @@ def start_bulk(dal, client_ids=None, *, all_active: bool = False, sources=None,
                                permission=PERM_BULK)
     if client_ids is None and not all_active:
         raise ValidationError("Wybierz klientów albo „wszyscy aktywni”.", field="ids")
-    ids = _visible_client_ids(dal, client_ids, all_active=all_active)
+    ids = visible_client_ids(dal, client_ids, all_active=all_active)
     if not ids:
         raise ValidationError("Żaden z wybranych klientów nie ma NIP ani numeru VAT UE.",
                               field="ids")
@@ -655,7 +663,7 @@ def collect_for_bulk(dal, client_id: int) -> BulkRun:
         event.listen(session, "after_commit", forget, once=True)
         event.listen(session, "after_soft_rollback", forget, once=True)
         return run
-    ids = _visible_client_ids(dal, [client_id])
+    ids = visible_client_ids(dal, [client_id])
     if ids and ids[0] not in run.client_ids:
         run.client_ids = [*run.client_ids, ids[0]]
         run.pending = [*run.pending, ids[0]]
@@ -691,10 +699,11 @@ def run_bulk(ctx, run_id: int, backoff: float | None = None) -> dict:
     report = {entry["client_id"]: entry for entry in run.report or []}
     retry: list[int] = []
     last_round = run.attempts > MAX_RETRY_ROUNDS
+    visible = set(visible_client_ids(dal, pending)) if dal is not None else set(clients)
     for i, cid in enumerate(pending):
         ctx.progress(run.done, run.total, f"Weryfikacja {i + 1} z {len(pending)}")
         client = clients.get(cid)
-        if client is None or (dal is not None and not _visible_client_ids(dal, [cid])):
+        if client is None or cid not in visible:
             report[cid] = {"client_id": cid, "name": f"#{cid}", "nip": None, "status": ERROR,
                            "summary": "Klient nie istnieje albo nie masz do niego dostępu."}
             run.done += 1

@@ -17,7 +17,7 @@ from core.web.ui.common import commit, dal, rollback
 from core.web.ui.pages import page_blueprint
 
 from . import config, services
-from .models import CEIDG, GUS, SOURCE_LABELS, VIES, WHITELIST, BulkRun
+from .models import CEIDG, GUS, SOURCE_LABELS, BulkRun
 
 CLIENT = services.CLIENT
 pages = page_blueprint("registries_pages", __name__, url_prefix="/registries",
@@ -146,8 +146,9 @@ def lookup():
             proposal = (services.fetch_from_ceidg if source == CEIDG
                         else services.fetch_from_gus)(d.session, nip=nip)
             from plugins.clients.services import find_by_nip
-            existing = [c for c in find_by_nip(d.session, proposal.get("nip") or nip)
-                        if c.id in set(services._visible_client_ids(d, [c.id]))]
+            found = find_by_nip(d.session, proposal.get("nip") or nip)
+            visible = set(services.visible_client_ids(d, [c.id for c in found]))
+            existing = [c for c in found if c.id in visible]
             commit()
         except DomainError as exc:
             rollback()
@@ -297,9 +298,9 @@ def api_apply(client_id):
 @api.post("/client/<int:client_id>/verify")
 def api_verify(client_id):
     d = api_dal()
-    body = request.get_json(silent=True) or {}
-    sources = body.get("sources") or [VIES, WHITELIST]
-    outcome = services.verify(d, client_id, sources=services._parse_sources(sources))
+    body = request.get_json(silent=True)            # optional: {"sources": [...]}
+    sources = body.get("sources") if isinstance(body, dict) else None
+    outcome = services.verify(d, client_id, sources=sources)
     return jsonify(outcome.as_dict())
 
 

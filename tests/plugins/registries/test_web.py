@@ -190,6 +190,14 @@ def test_api_lookup_apply_verify_status(app, kernel, fakes):
     assert r.json["regon"] == "610188201" and r.json["registry"]["pkd_main"] == "19.20.Z"
     r = c.post(f"/api/v1/registries/client/{cid}/verify", headers=H(app), json={})
     assert r.status_code == 200 and r.json["status"] == "ok"
+    r = c.post(f"/api/v1/registries/client/{cid}/verify", headers=H(app),
+               json={"sources": "vies"})
+    assert [x["source"] for x in r.json["results"]] == ["vies"]
+    for bad in ({"sources": 5}, {"sources": ["gus"]}, {"sources": [{"a": 1}]}):
+        r = c.post(f"/api/v1/registries/client/{cid}/verify", headers=H(app), json=bad)
+        assert r.status_code == 422 and r.json["errors"].get("sources"), (bad, r.json)
+    r = c.post(f"/api/v1/registries/client/{cid}/verify", headers=H(app), json=[1])
+    assert r.status_code == 200                        # no object: both sources
     r = c.get(f"/api/v1/registries/client/{cid}/status", headers=H(app))
     assert r.json["badge"]["state"] == "ok" and r.json["latest"]["whitelist"]["request_id"]
     # the generic action endpoint too
